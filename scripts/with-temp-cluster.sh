@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Usage: scripts/with-temp-cluster.sh COMMAND [ARG...]
+#
+# Runs COMMAND against a throwaway PostgreSQL 15 cluster on a free loopback
+# port, with the freshly built pg_personalize available to CREATE EXTENSION,
+# and always removes the cluster afterwards. Works as root (the server then
+# runs as the "postgres" user) and as a normal user; neither needs to install
+# anything system-wide: the extension is staged in a private directory that
+# Debian's server reads through `extension_destdir`.
+# COMMAND sees PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+pg_version=15
+pg_config=/usr/lib/postgresql/$pg_version/bin/pg_config
+
+stage=$(mktemp -d -t pg_personalize_stage.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+chmod 755 "$stage"  # the server, maybe another user, must read it
+make -s -C "$repo" PG_CONFIG="$pg_config" install DESTDIR="$stage" >/dev/null
+
+libdir=$("$pg_config" --pkglibdir)
+# -t keeps the cluster in a private temporary directory even as root, so two
+# runs never collide.
+pg_virtualenv -t -v "$pg_version" \
+    -o "extension_destdir=$stage" \
+    -o "dynamic_library_path=$stage$libdir:$libdir" \
+    -o "max_worker_processes=8" -o "max_parallel_workers=4" \
+    -o "shared_buffers=512MB" -o "work_mem=64MB" -o "maintenance_work_mem=512MB" \
+    -o "max_wal_size=4GB" -o "wal_level=minimal" -o "max_wal_senders=0" \
+    -- "$@"

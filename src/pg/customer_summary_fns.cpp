@@ -1,0 +1,146 @@
+// personalize.customer_summary(ordered_at, amount, as_of [, unit]): the
+// aggregate's transition, combine, serial, deserial and final functions.
+// The state is a core CustomerSummary owned by the aggregate's memory context.
+#include <cmath>
+
+#include "core/customer_summary.hpp"
+#include "pg/boundary.hpp"
+
+extern "C" {
+#include "datatype/timestamp.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+}
+
+using personalize::CustomerSummary;
+using personalize::SummaryParams;
+using personalize::SummaryResult;
+namespace pg = personalize::pg;
+
+namespace {
+
+constexpr double kSecondsPerDay = 86400.0;
+
+MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *name) {
+    MemoryContext context = nullptr;
+    if (!AggCheckCallContext(fcinfo, &context))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("%s called in non-aggregate context", name)));
+    return context;
+}
+
+void require_argument(FunctionCallInfo fcinfo, int argno, const char *name) {
+    if (PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("customer_summary: \"%s\" must not be NULL", name)));
+}
+
+void require_finite(TimestampTz ts, const char *name) {
+    if (TIMESTAMP_NOT_FINITE(ts))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("customer_summary: \"%s\" must be a finite timestamp", name)));
+}
+
+// The calendar day of a timestamp in the session's TimeZone, as ::date does.
+int32 local_day(TimestampTz ts) {
+    return DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(ts)));
+}
+
+double unit_in_days(const Interval *unit) {
+    // As extract(epoch from interval), a month counts 30 days.
+    return unit->month * static_cast<double>(DAYS_PER_MONTH) + unit->day +
+           unit->time / (kSecondsPerDay * USECS_PER_SEC);
+}
+
+}  // namespace
+
+PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
+    MemoryContext context = aggregate_context(fcinfo, "customer_summary_transfn");
+    auto *state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
+
+    if (PG_ARGISNULL(1)) {  // no order timestamp: the row is skipped
+        if (state == nullptr) PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    require_argument(fcinfo, 2, "amount");
+    require_argument(fcinfo, 3, "as_of");
+    if (PG_NARGS() > 4) require_argument(fcinfo, 4, "unit");
+
+    const TimestampTz ordered_at = PG_GETARG_TIMESTAMPTZ(1);
+    const double amount = PG_GETARG_FLOAT8(2);
+    const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(3);
+    require_finite(ordered_at, "ordered_at");
+    require_finite(as_of, "as_of");
+
+    SummaryParams params;
+    params.as_of = as_of;
+    params.as_of_day = local_day(as_of);
+    params.unit_days = PG_NARGS() > 4 ? unit_in_days(PG_GETARG_INTERVAL_P(4)) : 1.0;
+    const int32 day = local_day(ordered_at);
+
+    if (state == nullptr) state = pg::make_owned<CustomerSummary>(context);
+    pg::cpp([&] { state->add(params, ordered_at, day, amount); });
+    PG_RETURN_POINTER(state);
+}
+
+PERSONALIZE_FUNCTION(personalize_customer_summary_combine) {
+    MemoryContext context = aggregate_context(fcinfo, "customer_summary_combine");
+    auto *into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
+    auto *from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(1));
+    if (from == nullptr) {
+        if (into == nullptr) PG_RETURN_NULL();
+        PG_RETURN_POINTER(into);
+    }
+    // Never adopt `from`: it may live in a shorter-lived context.
+    if (into == nullptr) into = pg::make_owned<CustomerSummary>(context);
+    pg::cpp([&] { into->merge(*from); });
+    PG_RETURN_POINTER(into);
+}
+
+PERSONALIZE_FUNCTION(personalize_customer_summary_serialize) {
+    aggregate_context(fcinfo, "customer_summary_serialize");
+    const auto *state = reinterpret_cast<const CustomerSummary *>(PG_GETARG_POINTER(0));
+    const std::size_t size = pg::cpp([&] { return state->serialized_size(); });
+    auto *out = static_cast<bytea *>(palloc(VARHDRSZ + size));
+    SET_VARSIZE(out, VARHDRSZ + size);
+    pg::cpp([&] { state->serialize(reinterpret_cast<unsigned char *>(VARDATA(out)), size); });
+    PG_RETURN_BYTEA_P(out);
+}
+
+PERSONALIZE_FUNCTION(personalize_customer_summary_deserialize) {
+    aggregate_context(fcinfo, "customer_summary_deserialize");
+    const bytea *in = PG_GETARG_BYTEA_PP(0);
+    const auto *data = reinterpret_cast<const unsigned char *>(VARDATA_ANY(in));
+    const std::size_t size = VARSIZE_ANY_EXHDR(in);
+    // Lives as long as the current (per-call) context: combine copies from it.
+    auto *state = pg::make_owned<CustomerSummary>(CurrentMemoryContext);
+    pg::cpp([&] { *state = CustomerSummary::deserialize(data, size); });
+    PG_RETURN_POINTER(state);
+}
+
+PERSONALIZE_FUNCTION(personalize_customer_summary_final) {
+    const auto *state = reinterpret_cast<const CustomerSummary *>(PG_GETARG_POINTER(0));
+    if (state->empty()) PG_RETURN_NULL();
+
+    // The result row's descriptor, built once per query.
+    auto *desc = static_cast<TupleDesc>(fcinfo->flinfo->fn_extra);
+    if (desc == nullptr) {
+        TupleDesc found;
+        if (get_call_result_type(fcinfo, nullptr, &found) != TYPEFUNC_COMPOSITE)
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("customer_summary: result type must be a row type")));
+        MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+        desc = BlessTupleDesc(CreateTupleDescCopy(found));
+        MemoryContextSwitchTo(old);
+        fcinfo->flinfo->fn_extra = desc;
+    }
+
+    const SummaryResult r = pg::cpp([&] { return state->result(); });
+    Datum values[8] = {
+        Int64GetDatum(r.orders),       TimestampTzGetDatum(r.first_order_at), TimestampTzGetDatum(r.last_order_at),
+        Int64GetDatum(r.frequency),    Float8GetDatum(r.recency),            Float8GetDatum(r.age),
+        Float8GetDatum(r.monetary),    Float8GetDatum(r.total),
+    };
+    bool nulls[8] = {false, false, false, false, false, false, false, false};
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}

@@ -1,0 +1,15 @@
+// Module entry: the magic block, personalize.version() and
+// personalize.live_cpp_objects().
+#include "pg/boundary.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+}
+
+PERSONALIZE_FUNCTION(personalize_version) {
+    PG_RETURN_TEXT_P(cstring_to_text(PERSONALIZE_VERSION));
+}
+
+PERSONALIZE_FUNCTION(personalize_live_cpp_objects) {
+    PG_RETURN_INT64(personalize::pg::live_owned_objects);
+}
