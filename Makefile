@@ -24,7 +24,8 @@ EIGEN_INCLUDE  ?= /usr/include/eigen3
 WARNINGS = -Wall -Wextra -Wno-unused-parameter
 # src/core is compiled without the server include path: including a
 # PostgreSQL header there does not build.
-CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC $(WARNINGS) -I src -isystem $(EIGEN_INCLUDE)
+# -ffp-contract=off: no fused multiply-add, so generated data is the same on every machine.
+CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -ffp-contract=off $(WARNINGS) -I src -isystem $(EIGEN_INCLUDE)
 PG_CXXFLAGS   = -std=c++17 $(WARNINGS) -I src -isystem $(SERVER_INCLUDE) -isystem $(EIGEN_INCLUDE)
 SHLIB_LINK   += -lstdc++ -lm
 

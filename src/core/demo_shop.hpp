@@ -4,6 +4,19 @@
 // from its own random stream derived from (seed, customer_id).
 //
 // Timestamps are Unix-epoch microseconds (UTC). Money is in GBP, rounded to pence.
+//
+// The shop's history runs from 2024-01-01 to 2026-01-01 (UTC). Customers,
+// products, orders and order lines cover all of it; web sessions (and their
+// events) are kept for the last 90 days only, [sessions_from, history_end):
+// every order in that window has exactly one converted session, and there are
+// about 3-4 non-converting sessions (customers' and anonymous visitors') for
+// each converting one.
+//
+// Sizes (make_spec): "tiny" 300 customers / 80 products (~1,500 orders),
+// "demo" 10,000 / 1,000 (~50k orders), "bench" 200,000 / 20,000 (>= 1M orders,
+// ~10M order lines). Orders follow a buy-till-you-die (BG/NBD) process per
+// customer; about 12% of customers never order. Text fields point to static
+// storage that lives as long as the process.
 #pragma once
 
 #include <cstdint>
@@ -20,12 +33,14 @@ struct ShopSpec {
     std::int64_t customers = 0;  // signed-up customers (some never order)
     std::int64_t products = 0;
     double mean_lines = 0;       // mean lines per order (long tail)
-    std::int64_t history_start;  // first possible signup / order (µs)
-    std::int64_t history_end;    // the shop's "now": nothing happens at or after it (µs)
-    std::int64_t sessions_from;  // web sessions are kept from here to history_end (µs)
+    std::int64_t history_start = 0;  // first possible signup / order (µs)
+    std::int64_t history_end = 0;    // the shop's "now": nothing happens at or after it (µs)
+    std::int64_t sessions_from = 0;  // web sessions are kept from here to history_end (µs)
 };
 
-// Throws InvalidParameter naming "size" for an unknown size.
+// Throws InvalidParameter naming "size" for an unknown size. A negative seed is
+// fine (its bits are used). The generators also accept a hand-made spec (they
+// check it: at least 80 products, 2 <= mean_lines <= 30, a sane window).
 ShopSpec make_spec(const std::string &size, std::int64_t seed);
 
 struct Customer {

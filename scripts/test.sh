@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs every test of pg_personalize and ends with "N passed, M failed":
+#   1. C++ unit tests of src/core (GoogleTest under ctest);
+#   2. the pg_regress suite (sql/*.sql) against a throwaway PostgreSQL 15;
+#   3. when ../shared/data exists: validations against published numbers.
+# Installs missing Debian packages first (apt-get; sudo when not root).
+# Options: --sanitize  also build and run the unit tests with ASan + UBSan.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+pg_config=/usr/lib/postgresql/15/bin/pg_config
+jobs=$(nproc 2>/dev/null || echo 2)
+sanitize=0
+[ "${1:-}" = "--sanitize" ] && sanitize=1
+
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+section() { printf '\n== %s ==\n' "$*"; }
+log_dir=$(mktemp -d -t pg_personalize_test.XXXXXX)
+trap 'rm -rf "$log_dir"' EXIT
+
+scripts/install-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+# Runs ctest in build dir $1 and adds its counts ("N% tests passed, F tests failed out of T").
+unit_tests() {
+    local dir=$1 flags=$2
+    if ! { cmake -S . -B "$dir" $flags >"$log_dir/cmake.log" 2>&1 &&
+           cmake --build "$dir" -j "$jobs" >>"$log_dir/cmake.log" 2>&1; }; then
+        tail -40 "$log_dir/cmake.log"
+        echo "unit test build FAILED"
+        count 0 1
+        return
+    fi
+    (cd "$dir" && ctest --output-on-failure -j "$jobs") | tee "$log_dir/ctest.log" | grep -vE '^\s*(Start|[0-9]+/[0-9]+ Test)'
+    local line total bad
+    line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log_dir/ctest.log" | tail -1)
+    total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+    bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    if [ -z "$line" ]; then count 0 1; else count $((total - bad)) "$bad"; fi
+}
+
+section "unit tests (src/core)"
+unit_tests build "-DCMAKE_BUILD_TYPE=RelWithDebInfo"
+if [ $sanitize -eq 1 ]; then
+    section "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+    unit_tests build-sanitize "-DCMAKE_BUILD_TYPE=Debug -DPERSONALIZE_SANITIZE=ON -DPERSONALIZE_BENCHMARKS=OFF"
+fi
+
+section "extension build"
+if ! make -s -j "$jobs" PG_CONFIG="$pg_config" >"$log_dir/make.log" 2>&1; then
+    cat "$log_dir/make.log"
+    echo "extension build FAILED"
+    count 0 1
+    echo
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+grep -E 'warning|error' "$log_dir/make.log" || echo "built pg_personalize.so"
+
+# pg_regress prints "test NAME ... ok" / "... FAILED" per file.
+section "pg_regress (sql/*.sql)"
+rm -rf results regression.diffs regression.out
+scripts/with-temp-cluster.sh make -s PG_CONFIG="$pg_config" installcheck >"$log_dir/regress.log" 2>&1
+grep -E '^(test|ok|not ok|     ) .*\.\.\.|tests (passed|failed)|of [0-9]+ tests' "$log_dir/regress.log" || true
+ok=$(grep -cE '^(test )?[a-z0-9_]+ +\.\.\. ok' "$log_dir/regress.log")
+bad=$(grep -cE '\.\.\. FAILED' "$log_dir/regress.log")
+if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
+    tail -60 "$log_dir/regress.log"
+    bad=1
+fi
+[ -f regression.diffs ] && head -200 regression.diffs
+count "$ok" "$bad"
+
+# Runs a check script on a throwaway cluster and counts its PASS/FAIL lines.
+checks() {
+    local log="$log_dir/$(basename "$(dirname "$1")").log" ok bad
+    scripts/with-temp-cluster.sh "$@" >"$log" 2>&1
+    grep -E '^(PASS|FAIL|SKIP) ' "$log" || tail -40 "$log"
+    ok=$(grep -c '^PASS ' "$log")
+    bad=$(grep -c '^FAIL ' "$log")
+    [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && bad=1
+    count "$ok" "$bad"
+}
+
+section "interrupts from another session"
+checks test/interrupts/run-all.sh
+
+section "validation against published numbers (../shared/data)"
+shared=$(cd "$repo/.." && pwd)/shared/data
+if [ -d "$shared" ]; then
+    checks test/validate/run-all.sh "$shared"
+else
+    echo "skipped: $shared not found (the validations need the real datasets)"
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
