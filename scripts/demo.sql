@@ -18,7 +18,7 @@ WHERE o.status <> 'cancelled'
 GROUP BY o.customer_id;
 SELECT CASE WHEN frequency >= 10 THEN '10+' ELSE frequency::text END AS repeat_purchases,
        count(*) AS customers,
-       round(avg(total), 2) AS "avg spent £",
+       round(avg(total)::numeric, 2) AS "avg spent £",
        round(avg(age)::numeric, 1) AS "avg weeks since first order"
 FROM summary
 GROUP BY 1 ORDER BY min(frequency);
