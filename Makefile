@@ -27,7 +27,7 @@ WARNINGS = -Wall -Wextra -Wno-unused-parameter
 # -ffp-contract=off: no fused multiply-add, so generated data is the same on every machine.
 CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -ffp-contract=off $(WARNINGS) -I src -isystem $(EIGEN_INCLUDE)
 PG_CXXFLAGS   = -std=c++17 $(WARNINGS) -I src -isystem $(SERVER_INCLUDE) -isystem $(EIGEN_INCLUDE)
-SHLIB_LINK   += -lstdc++ -lm
+SHLIB_LINK   += -lstdc++ -lm -labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set
 
 # Debian's server is built with LLVM; the bitcode step would not see our flags.
 override with_llvm = no

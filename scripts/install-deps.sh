@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config
     postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15
-    libeigen3-dev libgtest-dev libbenchmark-dev
+    libeigen3-dev libabsl-dev liblbfgspp-dev libboost-math-dev libgtest-dev libbenchmark-dev
 )
 
 missing=()

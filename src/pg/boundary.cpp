@@ -101,6 +101,14 @@ void pg_guarded_call(void (*fn)(void *), void *arg) {
 
 long live_owned_objects = 0;
 
+MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *function_name) {
+    MemoryContext context = nullptr;
+    if (!AggCheckCallContext(fcinfo, &context))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("%s called in non-aggregate context", function_name)));
+    return context;
+}
+
 Interrupt interrupt() { return Interrupt(&interrupt_pending); }
 
 }  // namespace personalize::pg

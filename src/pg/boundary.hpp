@@ -95,14 +95,17 @@ Interrupt interrupt();
 // personalize.live_cpp_objects(), so tests can prove nothing leaks).
 extern long live_owned_objects;
 
-// Creates a C++ object owned by a memory context: it is deleted when the
-// context is reset or deleted (including on error), so aggregate states never
-// leak. Call with no C++ objects alive on the stack.
-template <typename T, typename... Args>
-T *make_owned(MemoryContext context, Args &&...args) {
+// Hands a C++ object, made by `factory` (a callable returning T*), to a
+// memory context: it is deleted when the context is reset or deleted
+// (including on error), so aggregate states never leak. Call with no C++
+// objects alive on the stack.
+template <typename Factory>
+auto make_owned(MemoryContext context, Factory &&factory) -> std::invoke_result_t<Factory &> {
+    using Pointer = std::invoke_result_t<Factory &>;
+    using T = std::remove_pointer_t<Pointer>;
     // The callback slot first: if palloc fails, nothing has been created yet.
     auto *callback = static_cast<MemoryContextCallback *>(MemoryContextAlloc(context, sizeof(MemoryContextCallback)));
-    T *object = cpp([&] { return new T(std::forward<Args>(args)...); });
+    Pointer object = cpp(factory);
     callback->func = [](void *arg) {
         delete static_cast<T *>(arg);
         --live_owned_objects;
@@ -112,6 +115,10 @@ T *make_owned(MemoryContext context, Args &&...args) {
     ++live_owned_objects;
     return object;
 }
+
+// The memory context of the aggregate calling this transition, combine,
+// serial or deserial function; an ERROR when called outside an aggregate.
+MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *function_name);
 
 }  // namespace personalize::pg
 

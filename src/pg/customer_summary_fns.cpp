@@ -21,14 +21,6 @@ namespace {
 
 constexpr double kSecondsPerDay = 86400.0;
 
-MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *name) {
-    MemoryContext context = nullptr;
-    if (!AggCheckCallContext(fcinfo, &context))
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("%s called in non-aggregate context", name)));
-    return context;
-}
-
 void require_argument(FunctionCallInfo fcinfo, int argno, const char *name) {
     if (PG_ARGISNULL(argno))
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -55,7 +47,7 @@ double unit_in_days(const Interval *unit) {
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
-    MemoryContext context = aggregate_context(fcinfo, "customer_summary_transfn");
+    MemoryContext context = pg::aggregate_context(fcinfo, "customer_summary_transfn");
     auto *state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
 
     if (PG_ARGISNULL(1)) {  // no order timestamp: the row is skipped
@@ -78,13 +70,13 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
     params.unit_days = PG_NARGS() > 4 ? unit_in_days(PG_GETARG_INTERVAL_P(4)) : 1.0;
     const int32 day = local_day(ordered_at);
 
-    if (state == nullptr) state = pg::make_owned<CustomerSummary>(context);
+    if (state == nullptr) state = pg::make_owned(context, [] { return new CustomerSummary(); });
     pg::cpp([&] { state->add(params, ordered_at, day, amount); });
     PG_RETURN_POINTER(state);
 }
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_combine) {
-    MemoryContext context = aggregate_context(fcinfo, "customer_summary_combine");
+    MemoryContext context = pg::aggregate_context(fcinfo, "customer_summary_combine");
     auto *into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
     auto *from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(1));
     if (from == nullptr) {
@@ -92,13 +84,13 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_combine) {
         PG_RETURN_POINTER(into);
     }
     // Never adopt `from`: it may live in a shorter-lived context.
-    if (into == nullptr) into = pg::make_owned<CustomerSummary>(context);
+    if (into == nullptr) into = pg::make_owned(context, [] { return new CustomerSummary(); });
     pg::cpp([&] { into->merge(*from); });
     PG_RETURN_POINTER(into);
 }
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_serialize) {
-    aggregate_context(fcinfo, "customer_summary_serialize");
+    pg::aggregate_context(fcinfo, "customer_summary_serialize");
     const auto *state = reinterpret_cast<const CustomerSummary *>(PG_GETARG_POINTER(0));
     const std::size_t size = pg::cpp([&] { return state->serialized_size(); });
     auto *out = static_cast<bytea *>(palloc(VARHDRSZ + size));
@@ -108,12 +100,12 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_serialize) {
 }
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_deserialize) {
-    aggregate_context(fcinfo, "customer_summary_deserialize");
+    pg::aggregate_context(fcinfo, "customer_summary_deserialize");
     const bytea *in = PG_GETARG_BYTEA_PP(0);
     const auto *data = reinterpret_cast<const unsigned char *>(VARDATA_ANY(in));
     const std::size_t size = VARSIZE_ANY_EXHDR(in);
     // Lives as long as the current (per-call) context: combine copies from it.
-    auto *state = pg::make_owned<CustomerSummary>(CurrentMemoryContext);
+    auto *state = pg::make_owned(CurrentMemoryContext, [] { return new CustomerSummary(); });
     pg::cpp([&] { *state = CustomerSummary::deserialize(data, size); });
     PG_RETURN_POINTER(state);
 }

@@ -1,9 +1,13 @@
-// Module entry: the magic block, personalize.version() and
+// Module entry: the magic block, GUC registration, personalize.version() and
 // personalize.live_cpp_objects().
 #include "pg/boundary.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
+
+void _PG_init(void);
+void _PG_init(void) { personalize::pg::define_settings(); }
 }
 
 PERSONALIZE_FUNCTION(personalize_version) {

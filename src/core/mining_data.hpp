@@ -1,0 +1,79 @@
+// Data shared by the rule-mining stages (association_rules.cpp drives them):
+// the prepared transactions, the item roles, and the store of frequent
+// itemsets from which rules are generated.
+//
+// Item numbering:
+//   * global id g: the frequent items in ascending order of their original
+//     item id, so sorting global ids sorts original ids;
+//   * rank r: the items that can take part in a rule, by descending support
+//     (ties: ascending global id); 0 is the most frequent. Transactions and
+//     counters use ranks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/association_rules.hpp"
+#include "core/charged_vector.hpp"
+#include "core/interrupt.hpp"
+#include "core/memory_budget.hpp"
+
+namespace personalize::mining {
+
+// Role bits of an item under the antecedents / consequents filters.
+constexpr std::uint8_t kCanBeAntecedent = 1;
+constexpr std::uint8_t kCanBeConsequent = 2;
+
+struct MiningContext {
+    MemoryBudget &budget;
+    const Interrupt &interrupt;
+    std::uint32_t min_count;
+    int max_len;
+    bool antecedent_filter;       // options.antecedents is non-empty
+    bool consequent_filter;       // options.consequents is non-empty
+    const std::uint32_t *rank_to_global;
+    const std::uint8_t *role;     // by global id
+    std::size_t ranked;           // number of ranks
+    MiningStats &stats;
+
+    bool can_be_antecedent(std::uint32_t global) const { return (role[global] & kCanBeAntecedent) != 0; }
+    bool can_be_consequent(std::uint32_t global) const { return (role[global] & kCanBeConsequent) != 0; }
+    // Whether some rule can be formed from the itemset (global ids): one item
+    // may be a consequent and all others antecedent items.
+    bool can_yield_rule(const std::uint32_t *items, std::size_t k) const;
+};
+
+// The mined baskets reduced to their rule-capable frequent items, as ranks
+// sorted ascending; only transactions with at least two such items are kept.
+struct Transactions {
+    explicit Transactions(MemoryBudget &budget)
+        : items(budget, "association_rules: transactions"), ends(budget, "association_rules: transactions") {}
+    ChargedVector<std::uint32_t> items;
+    ChargedVector<std::uint64_t> ends;  // end offset of each transaction in items
+    std::size_t size() const { return ends.size(); }
+    std::uint64_t begin_of(std::size_t t) const { return t == 0 ? 0 : ends[t - 1]; }
+};
+
+// Frequent itemsets of length >= 2 with their counts, stored per length as
+// fixed-stride records (k global ids ascending, then the count).
+class ItemsetStore {
+public:
+    explicit ItemsetStore(MemoryBudget &budget) : budget_(budget) {}
+
+    void add(const std::uint32_t *sorted_items, std::size_t k, std::uint32_t count);
+    // Sorts each length's records lexicographically; needed by find().
+    void sort(const Interrupt &interrupt);
+
+    std::size_t max_length() const { return blocks_.empty() ? 0 : blocks_.size() - 1; }
+    std::size_t count(std::size_t k) const { return k < blocks_.size() ? blocks_[k].size() / (k + 1) : 0; }
+    const std::uint32_t *record(std::size_t k, std::size_t i) const { return blocks_[k].data() + i * (k + 1); }
+    std::size_t total() const;
+    // The count of a stored itemset (sorted global ids), 0 when absent.
+    std::uint32_t find(const std::uint32_t *sorted_items, std::size_t k) const;
+
+private:
+    MemoryBudget &budget_;
+    std::vector<ChargedVector<std::uint32_t>> blocks_;  // index = itemset length
+};
+
+}  // namespace personalize::mining
