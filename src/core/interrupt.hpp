@@ -2,7 +2,7 @@
 //
 // Core code cannot call CHECK_FOR_INTERRUPTS() (that would longjmp through C++
 // frames), so the glue hands in a probe that only *reads* PostgreSQL's
-// InterruptPending flag. When it is set, poll() throws Canceled; the glue then
+// pending cancel / termination flags. When set, poll() throws Canceled; the glue then
 // lets PostgreSQL process the interrupt once the C++ frames are gone.
 #pragma once
 

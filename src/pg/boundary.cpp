@@ -28,7 +28,12 @@ int sqlstate_of(ErrorCode code) noexcept {
     return ERRCODE_INTERNAL_ERROR;
 }
 
-bool interrupt_pending() { return InterruptPending; }
+// Only interrupts that end the statement count: InterruptPending is also
+// set for harmless work (a parallel worker's message, a barrier), which
+// CHECK_FOR_INTERRUPTS would process without an error.
+bool interrupt_pending() {
+    return InterruptPending && (QueryCancelPending || ProcDiePending) && INTERRUPTS_CAN_BE_PROCESSED();
+}
 
 }  // namespace
 

@@ -87,8 +87,8 @@ void pg(F &&body) {
                     static_cast<void *>(&body));
 }
 
-// The cancellation probe handed to core code: reads InterruptPending, never
-// longjmps.
+// The cancellation probe handed to core code: reads the pending-interrupt
+// flags (a cancel, a statement timeout, a termination), never longjmps.
 Interrupt interrupt();
 
 // How many objects made by make_owned are alive in this backend (exposed as
