@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
-    postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15
+    postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15 postgresql-15-cron
     libeigen3-dev libabsl-dev liblbfgspp-dev libboost-math-dev libgtest-dev libbenchmark-dev
 )
 

@@ -83,8 +83,8 @@ checks() {
     count "$ok" "$bad"
 }
 
-section "interrupts from another session"
-checks test/interrupts/run-all.sh
+section "integration: cancel from another session, pg_cron refresh"
+checks test/integration/run-all.sh
 
 section "validation against published numbers (../shared/data)"
 shared=$(cd "$repo/.." && pwd)/shared/data

@@ -19,6 +19,12 @@ chmod 755 "$stage"  # the server, maybe another user, must read it
 make -s -C "$repo" PG_CONFIG="$pg_config" install DESTDIR="$stage" >/dev/null
 
 libdir=$("$pg_config" --pkglibdir)
+# pg_cron, when installed, is preloaded so the refresh recipe can be tested;
+# its jobs run in background workers (no password needed).
+cron=()
+if [ -f "$libdir/pg_cron.so" ]; then
+    cron=(-o "shared_preload_libraries=pg_cron" -o "cron.database_name=postgres" -o "cron.use_background_workers=on")
+fi
 # -t keeps the cluster in a private temporary directory even as root, so two
 # runs never collide.
 pg_virtualenv -t -v "$pg_version" \
@@ -27,4 +33,4 @@ pg_virtualenv -t -v "$pg_version" \
     -o "max_worker_processes=8" -o "max_parallel_workers=4" \
     -o "shared_buffers=512MB" -o "work_mem=64MB" -o "maintenance_work_mem=512MB" \
     -o "max_wal_size=4GB" -o "wal_level=minimal" -o "max_wal_senders=0" \
-    -- "$@"
+    "${cron[@]}" -- "$@"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Usage (inside scripts/with-temp-cluster.sh): test/integration/run-all.sh
+# Checks that need two sessions or a scheduler, which pg_regress cannot
+# express. Each check prints "PASS name: ...", "FAIL name: ..." or "SKIP ...".
+set -uo pipefail
+psql -qX -c "CREATE EXTENSION IF NOT EXISTS pg_personalize" >/dev/null
+
+# pg_cancel_backend() from another session stops a call that spends its time
+# inside one C++ function (generating 10M order lines) promptly, with
+# PostgreSQL's own message; the backend stays usable.
+check_cancel() {
+    local name=pg_cancel_backend out pid started elapsed
+    out=$(mktemp)
+    psql -qXAt -c "SET application_name = 'cancel_me'" \
+         -c "SELECT count(*) FROM personalize.demo_order_lines('bench', 1)" \
+         -c "SELECT 'usable after cancel: ' || count(*) FROM personalize.demo_customers('tiny', 1)" \
+         >"$out" 2>&1 &
+    local client=$!
+    for _ in $(seq 50); do  # wait until the call is running
+        pid=$(psql -qXAt -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'cancel_me' AND state = 'active' AND query LIKE '%demo_order_lines%'")
+        [ -n "$pid" ] && break
+        sleep 0.1
+    done
+    sleep 1
+    started=$(date +%s.%N)
+    psql -qXAt -c "SELECT pg_cancel_backend($pid)" >/dev/null
+    wait $client
+    elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+    if grep -q "canceling statement due to user request" "$out" && grep -q "usable after cancel: [1-9]" "$out" &&
+       awk -v e="$elapsed" 'BEGIN { exit !(e < 5) }'; then
+        echo "PASS $name: canceled after ${elapsed}s with PostgreSQL's message; the session went on"
+    else
+        echo "FAIL $name: after ${elapsed}s, output: $(tr '\n' ' ' <"$out")"
+    fi
+    rm -f "$out"
+}
+
+# The documented refresh recipe, scheduled with pg_cron: a job refreshes the
+# rules materialized view concurrently (pg_cron 1.4 schedules by the minute,
+# so this waits for the next minute to start).
+check_pg_cron_refresh() {
+    local name=pg_cron_refresh status
+    if [ "$(psql -qXAt -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_cron'")" = 0 ] ||
+       ! psql -qXAt -c "SHOW shared_preload_libraries" | grep -q pg_cron; then
+        echo "SKIP $name: pg_cron is not installed and preloaded"
+        return
+    fi
+    psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE EXTENSION pg_cron;
+SELECT personalize.load_demo_shop('cron_shop', 'tiny', 1);
+CREATE MATERIALIZED VIEW cron_shop.product_rules AS
+SELECT r.* FROM personalize.association_rules(
+    (SELECT personalize.baskets(order_id, product_id) FROM cron_shop.order_lines), min_count => 5, min_len => 1) r;
+CREATE UNIQUE INDEX ON cron_shop.product_rules (antecedent, consequent);
+SELECT cron.schedule('refresh-product-rules', '* * * * *',
+                     'REFRESH MATERIALIZED VIEW CONCURRENTLY cron_shop.product_rules');
+SQL
+    for _ in $(seq 80); do
+        status=$(psql -qXAt -c "SELECT status FROM cron.job_run_details ORDER BY runid DESC LIMIT 1")
+        case "$status" in succeeded|failed) break ;; esac
+        sleep 1
+    done
+    if [ "$status" = succeeded ]; then
+        echo "PASS $name: pg_cron ran REFRESH MATERIALIZED VIEW CONCURRENTLY on the rules view"
+    else
+        echo "FAIL $name: last run status '${status:-none}': $(psql -qXAt -c "SELECT return_message FROM cron.job_run_details ORDER BY runid DESC LIMIT 1")"
+    fi
+    psql -qX -c "SELECT cron.unschedule('refresh-product-rules')" -c "DROP SCHEMA cron_shop CASCADE" >/dev/null
+}
+
+check_cancel
+check_pg_cron_refresh
