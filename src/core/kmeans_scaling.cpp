@@ -1,0 +1,165 @@
+// Per-feature scaling of the k-means points (none | zscore | log1p_zscore)
+// and the distinct-point count of the scaled data.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "core/kmeans_internal.hpp"
+
+namespace personalize {
+
+namespace {
+
+std::string number_text(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+[[noreturn]] void log1p_domain(std::size_t feature, double value) {
+    throw_invalid("kmeans: log1p_zscore scaling needs values > -1, but feature " + std::to_string(feature + 1) +
+                  " has " + number_text(value));
+}
+
+}  // namespace
+
+double KMeansFeatureScaling::forward(double x) const {
+    switch (kind) {
+        case KMeansScaling::None: return x;
+        case KMeansScaling::ZScore: return (x - mean) / std;
+        case KMeansScaling::Log1pZScore: return (std::log1p(x) - mean) / std;
+    }
+    return x;
+}
+
+double KMeansFeatureScaling::inverse(double z) const {
+    switch (kind) {
+        case KMeansScaling::None: return z;
+        case KMeansScaling::ZScore: return z * std + mean;
+        case KMeansScaling::Log1pZScore: return std::expm1(z * std + mean);
+    }
+    return z;
+}
+
+namespace kmeans_detail {
+
+std::vector<KMeansScaling> resolve_scaling_kinds(const std::vector<KMeansScaling> &kinds, std::size_t d) {
+    if (kinds.empty()) return std::vector<KMeansScaling>(d, KMeansScaling::None);
+    if (kinds.size() == 1) return std::vector<KMeansScaling>(d, kinds[0]);
+    if (kinds.size() != d)
+        throw_invalid("kmeans: \"scaling\" must have one entry or one per feature (" + std::to_string(d) + "), not " +
+                      std::to_string(kinds.size()));
+    return kinds;
+}
+
+void transform_points(const KMeansBuilder &points, const std::vector<std::size_t> &order,
+                      const std::vector<KMeansScaling> &kinds, double *out, const Interrupt &interrupt) {
+    const std::size_t n = points.size(), d = points.dim();
+    const bool any_log = std::find(kinds.begin(), kinds.end(), KMeansScaling::Log1pZScore) != kinds.end();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % kPollBlock == 0) interrupt.check();
+        if (i + 8 < n) __builtin_prefetch(points.point(order[i + 8]));  // a random gather
+        const double *row = points.point(order[i]);
+        double *dst = out + i * d;
+        for (std::size_t j = 0; j < d; ++j) dst[j] = row[j];
+        if (!any_log) continue;
+        for (std::size_t j = 0; j < d; ++j) {
+            if (kinds[j] != KMeansScaling::Log1pZScore) continue;
+            if (!(row[j] > -1.0)) log1p_domain(j, row[j]);
+            dst[j] = std::log1p(row[j]);
+        }
+    }
+}
+
+ScalingFit fit_scaling(const double *t, std::size_t n, std::size_t d, const std::vector<KMeansScaling> &kinds,
+                       const Interrupt &interrupt) {
+    // Two passes (mean, then squared deviations): accurate even when the
+    // values sit far from zero.
+    std::vector<double> sum(d, 0.0), lo(t, t + d), hi(t, t + d);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % kPollBlock == 0) interrupt.check();
+        const double *row = t + i * d;
+        for (std::size_t j = 0; j < d; ++j) {
+            sum[j] += row[j];
+            lo[j] = row[j] < lo[j] ? row[j] : lo[j];
+            hi[j] = row[j] > hi[j] ? row[j] : hi[j];
+        }
+    }
+    std::vector<double> mean(d), ss(d, 0.0);
+    for (std::size_t j = 0; j < d; ++j) mean[j] = lo[j] == hi[j] ? lo[j] : sum[j] / static_cast<double>(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % kPollBlock == 0) interrupt.check();
+        const double *row = t + i * d;
+        for (std::size_t j = 0; j < d; ++j) {
+            const double dev = row[j] - mean[j];
+            ss[j] += dev * dev;
+        }
+    }
+
+    ScalingFit fit;
+    fit.scaling.resize(d);
+    double total_variance = 0.0;
+    for (std::size_t j = 0; j < d; ++j) {
+        KMeansFeatureScaling &s = fit.scaling[j];
+        s.kind = kinds[j];
+        const double variance = lo[j] == hi[j] ? 0.0 : ss[j] / static_cast<double>(n);
+        if (s.kind == KMeansScaling::None) {
+            total_variance += variance;
+            continue;
+        }
+        s.mean = mean[j];
+        const double sd = std::sqrt(variance);
+        if (variance > 0.0 && std::isfinite(sd) && sd > 0.0) {
+            s.std = sd;
+            total_variance += 1.0;
+        } else {
+            s.std = 1.0;  // constant feature: only centred (its variance stays 0)
+        }
+    }
+    fit.mean_variance = total_variance / static_cast<double>(d);
+    return fit;
+}
+
+void standardize(double *t, std::size_t n, std::size_t d, const std::vector<KMeansFeatureScaling> &scaling,
+                 const Interrupt &interrupt) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % kPollBlock == 0) interrupt.check();
+        double *row = t + i * d;
+        for (std::size_t j = 0; j < d; ++j)
+            if (scaling[j].kind != KMeansScaling::None) row[j] = (row[j] - scaling[j].mean) / scaling[j].std;
+    }
+}
+
+std::size_t count_distinct(const double *x, std::size_t n, std::size_t d, std::size_t limit,
+                           const Interrupt &interrupt) {
+    if (limit <= 1) return n == 0 ? 0 : 1;
+    struct RowHash {
+        const double *x;
+        std::size_t d;
+        std::size_t operator()(std::size_t i) const { return static_cast<std::size_t>(row_hash(x + i * d, d, 0)); }
+    };
+    struct RowEqual {
+        const double *x;
+        std::size_t d;
+        bool operator()(std::size_t a, std::size_t b) const {
+            for (std::size_t j = 0; j < d; ++j)
+                if (!(x[a * d + j] == x[b * d + j])) return false;
+            return true;
+        }
+    };
+    // At most `limit` entries: the set stays small whatever n is.
+    std::unordered_set<std::size_t, RowHash, RowEqual> seen(16, RowHash{x, d}, RowEqual{x, d});
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % kPollBlock == 0) interrupt.check();
+        seen.insert(i);
+        if (seen.size() >= limit) break;
+    }
+    return seen.size();
+}
+
+}  // namespace kmeans_detail
+}  // namespace personalize
