@@ -70,21 +70,28 @@ BEGIN
             HAVING 1 - exp(sum(ln(1 - least(m.certainty, 1 - 1e-12)))) >= $3
             ORDER BY score DESC, item LIMIT $2
         ),
+        -- One {} => item row per item (association_rules(..., min_len => 1)).
         popular AS (
-            SELECT p.consequent AS item, 0::float8 AS score, '{}'::bigint[] AS evidence, 'popular'::text AS source
-            FROM (SELECT r.consequent, max(r.consequent_support) AS support
-                  FROM %1$s r WHERE r.antecedent = '{}'::bigint[] GROUP BY r.consequent) p
-            WHERE p.consequent <> ALL ($1) AND p.consequent NOT IN (SELECT c.item FROM chosen c)
-            ORDER BY p.support DESC, p.consequent
+            SELECT r.consequent AS item, r.consequent_support
+            FROM %1$s r
+            WHERE r.antecedent = '{}'::bigint[] AND r.consequent <> ALL ($1)
+              AND r.consequent NOT IN (SELECT c.item FROM chosen c)
+            ORDER BY r.consequent_support DESC, r.consequent
             LIMIT $2 - (SELECT count(*) FROM chosen)
         )
-        SELECT c.item, c.score,
-               (SELECT array_agg(DISTINCT e ORDER BY e) FROM matched m, unnest(m.antecedent) e
-                WHERE m.consequent = c.item),
-               'rules'::text
-        FROM chosen c
-        UNION ALL
-        SELECT * FROM popular
+        SELECT item, score, evidence, source FROM (
+            SELECT c.item, c.score,
+                   (SELECT array_agg(DISTINCT e ORDER BY e) FROM matched m, unnest(m.antecedent) e
+                    WHERE m.consequent = c.item) AS evidence,
+                   'rules'::text AS source,
+                   row_number() OVER (ORDER BY c.score DESC, c.item) AS rank
+            FROM chosen c
+            UNION ALL
+            SELECT p.item, 0::float8, '{}'::bigint[], 'popular'::text,
+                   $2 + row_number() OVER (ORDER BY p.consequent_support DESC, p.item)
+            FROM popular p
+        ) ranked
+        ORDER BY rank
     $q$, rules) USING items, k, min_score;
 END
 $fn$;
