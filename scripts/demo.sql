@@ -36,9 +36,40 @@ FROM shop.customers c
 WHERE NOT EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.customer_id AND o.status <> 'cancelled');
 
 \echo
-\echo '== Complementary pairs planted in the demo data (basket mining will have to find these) =='
-SELECT a.name AS "bought", c.name AS "also bought", p.attach_rate
-FROM shop.planted_pairs p
-JOIN shop.products a ON a.product_id = p.antecedent
-JOIN shop.products c ON c.product_id = p.consequent
-ORDER BY a.name;
+\echo '== Complementary products: association rules mined in C++ from 554k order lines =='
+SET personalize.memory_limit = '1GB';
+CREATE TEMP TABLE product_rules AS  -- in production: a materialized view, refreshed by pg_cron
+SELECT r.*
+FROM personalize.association_rules(
+    (SELECT personalize.baskets(l.order_id, l.product_id)
+     FROM shop.order_lines l JOIN shop.orders o USING (order_id)
+     WHERE o.status = 'completed'),
+    min_count => 20, min_len => 1) r;
+CREATE UNIQUE INDEX ON product_rules (antecedent, consequent);
+CREATE INDEX ON product_rules (consequent_support DESC) WHERE antecedent = '{}';
+ANALYZE product_rules;
+SELECT count(*) AS rules, count(*) FILTER (WHERE lift > 10) AS "rules with lift > 10" FROM product_rules;
+
+\echo
+\echo 'Bought together: the top complement of some products (planted pairs come out on top):'
+SELECT p.name AS product, c.name AS "top complement", round(x.confidence::numeric, 2) AS confidence,
+       round(x.lift::numeric, 1) AS lift
+FROM shop.products p
+CROSS JOIN LATERAL personalize.product_complements('product_rules', p.product_id, 1) x
+JOIN shop.products c ON c.product_id = x.complement
+WHERE p.name IN ('Phone case 1', 'Printer 1', 'Coffee machine 1', 'Tent 1', 'Razor 1')
+ORDER BY p.name;
+
+\echo
+\echo 'Cart cross-sell for a cart holding a phone case and a printer:'
+SELECT c.name AS suggestion, round(s.score::numeric, 3) AS score, s.source,
+       (SELECT string_agg(p.name, ', ') FROM shop.products p WHERE p.product_id = ANY (s.evidence)) AS because
+FROM personalize.cart_suggestions(
+         (SELECT array_agg(product_id) FROM shop.products WHERE name IN ('Phone case 1', 'Printer 1')),
+         'product_rules', 5) s
+JOIN shop.products c ON c.product_id = s.item;
+
+\echo
+\echo 'An empty cart falls back to the best sellers:'
+SELECT c.name AS suggestion, s.source
+FROM personalize.cart_suggestions('{}', 'product_rules', 3) s JOIN shop.products c ON c.product_id = s.item;
