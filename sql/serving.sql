@@ -14,16 +14,18 @@ END $$;
 
 SELECT count(*) AS tables FROM personalize.load_demo_shop('serve_shop', 'tiny', 1);
 
--- The recipe (docs/complements.md): rules of completed orders in a
--- materialized view, with the unique index that REFRESH ... CONCURRENTLY
+-- The recipe (docs/complements.md): the strongest rules of completed orders
+-- in a materialized view, with the unique index that REFRESH ... CONCURRENTLY
 -- needs and that lookups use, and a small index for the popularity fallback.
 CREATE MATERIALIZED VIEW shop_rules AS
-SELECT r.*
-FROM personalize.association_rules(
-    (SELECT personalize.baskets(l.order_id, l.product_id)
-     FROM serve_shop.order_lines l JOIN serve_shop.orders o USING (order_id)
-     WHERE o.status = 'completed'),
-    min_count => 5, min_len => 1) r;
+SELECT antecedent, consequent, count, support, confidence, lift, certainty, consequent_support
+FROM (SELECT r.*, row_number() OVER (PARTITION BY r.antecedent ORDER BY r.certainty DESC, r.consequent) AS strength_rank
+      FROM personalize.association_rules(
+          (SELECT personalize.baskets(l.order_id, l.product_id)
+           FROM serve_shop.order_lines l JOIN serve_shop.orders o USING (order_id)
+           WHERE o.status = 'completed'),
+          min_count => 5, min_len => 1) r) ranked
+WHERE strength_rank <= 100 OR antecedent = '{}';
 CREATE UNIQUE INDEX shop_rules_key ON shop_rules (antecedent, consequent);
 CREATE INDEX shop_rules_popular ON shop_rules (consequent_support DESC) WHERE antecedent = '{}';
 SELECT count(*) > 1000 AS many_rules, count(*) FILTER (WHERE antecedent = '{}') AS popularity_rows FROM shop_rules;

@@ -1,0 +1,93 @@
+// A small, fully specified pseudo-random generator for the lifetime models:
+// parametric-bootstrap intervals and simulated test data must be the same on
+// every machine and standard library, so nothing here uses std::*_distribution.
+//
+//   * seeding: splitmix64 (Steele, Lea & Flood 2014) expands one 64-bit seed;
+//   * stream: xoshiro256** (Blackman & Vigna 2018);
+//   * uniform: the top 53 bits, in [0, 1) (uniform_open() avoids 0);
+//   * normal: Box-Muller, both values of a pair used;
+//   * gamma: Marsaglia & Tsang (2000), with the u^(1/shape) boost for shape < 1;
+//   * beta: the ratio of two gammas.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace personalize {
+
+class LifetimeRandom {
+public:
+    explicit LifetimeRandom(std::uint64_t seed) {
+        std::uint64_t s = seed;
+        for (auto &word : state_) word = splitmix64(s);
+    }
+
+    std::uint64_t next() {
+        const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+        const std::uint64_t t = state_[1] << 17;
+        state_[2] ^= state_[0];
+        state_[3] ^= state_[1];
+        state_[1] ^= state_[2];
+        state_[0] ^= state_[3];
+        state_[2] ^= t;
+        state_[3] = rotl(state_[3], 45);
+        return result;
+    }
+
+    // Uniform in [0, 1).
+    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+    // Uniform in (0, 1): safe to take the logarithm of.
+    double uniform_open() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
+
+    double normal() {
+        if (has_spare_) {
+            has_spare_ = false;
+            return spare_;
+        }
+        const double radius = std::sqrt(-2.0 * std::log(uniform_open()));
+        const double angle = 2.0 * 3.14159265358979323846 * uniform();
+        spare_ = radius * std::sin(angle);
+        has_spare_ = true;
+        return radius * std::cos(angle);
+    }
+
+    double exponential(double rate) { return -std::log(uniform_open()) / rate; }
+
+    // Gamma with the given shape and rate (mean shape / rate).
+    double gamma(double shape, double rate) {
+        if (shape < 1.0) return gamma(shape + 1.0, rate) * std::pow(uniform_open(), 1.0 / shape);
+        const double d = shape - 1.0 / 3.0;
+        const double c = 1.0 / std::sqrt(9.0 * d);
+        for (;;) {
+            double z, v;
+            do {
+                z = normal();
+                v = 1.0 + c * z;
+            } while (v <= 0.0);
+            v = v * v * v;
+            const double u = uniform_open();
+            if (std::log(u) < 0.5 * z * z + d - d * v + d * std::log(v)) return d * v / rate;
+        }
+    }
+
+    double beta(double a, double b) {
+        const double x = gamma(a, 1.0);
+        const double y = gamma(b, 1.0);
+        return x / (x + y);
+    }
+
+private:
+    static std::uint64_t splitmix64(std::uint64_t &x) {
+        std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+    std::uint64_t state_[4];
+    bool has_spare_ = false;
+    double spare_ = 0.0;
+};
+
+}  // namespace personalize
