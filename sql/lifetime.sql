@@ -85,6 +85,13 @@ SELECT i.lower < e AND e < i.upper AS point_inside, i.lower > 0 AS positive,
 FROM fit, personalize.expected_purchases(m, 39, 2, 30, 38) e,
      personalize.expected_purchases_interval(m, 39, 2, 30, 38, 0.9, 200, 1) i;
 
+-- The CLV interval (spend model without a covariance: its value is fixed).
+SELECT i.lower < v AND v < i.upper AS clv_inside, i.lower > 0 AS positive
+FROM fit, spend_model,
+     personalize.customer_lifetime_value(m, s, 2, 30, 38, 22.3, 12, 4.345, 0.01) v,
+     personalize.customer_lifetime_value_interval(m, s, 2, 30, 38, 22.3, 12, 4.345, 0.01) i;
+SELECT pg_temp.error_of($$SELECT personalize.customer_lifetime_value_interval(m, s, 2, 30, 38, 22.3, 12) FROM cdnow_model, spend_model$$);
+
 -- Empty input: no model. NULL customer numbers skip the row.
 SELECT personalize.bgnbd_fit(frequency, recency, age) IS NULL AS empty_is_null FROM sim WHERE false;
 SELECT (personalize.bgnbd_fit(f, r, a)->>'customers')::float8 AS customers

@@ -4,6 +4,7 @@
 // against one model parses it once.
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -183,6 +184,59 @@ PERSONALIZE_FUNCTION(personalize_expected_purchases_interval) {
             slot.draws_seed = static_cast<std::uint64_t>(seed);
         }
         return personalize::expected_purchases_interval(*slot.transaction, *slot.draws, t, c, level);
+    });
+    Datum values[2] = {Float8GetDatum(interval.lower), Float8GetDatum(interval.upper)};
+    bool nulls[2] = {false, false};
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+// customer_lifetime_value_interval(model, spend_model, frequency, recency,
+// age, monetary, periods, period_length, discount_rate, level, draws, seed)
+// -> (lower, upper): bootstrap over both models' parameter uncertainty (the
+// spend model's too when it has a covariance; otherwise its value is fixed).
+PERSONALIZE_FUNCTION(personalize_clv_interval) {
+    ModelSlot &transaction = model_slot(fcinfo, 0, 0, Kind::Transaction);
+    ModelSlot &spend = model_slot(fcinfo, 1, 1, Kind::Spend);
+    const LifetimeCustomer c = customer_args(fcinfo, 2);
+    const double monetary = PG_GETARG_FLOAT8(5);
+    personalize::ClvOptions options;
+    options.periods = PG_GETARG_INT32(6);
+    options.period_length = PG_GETARG_FLOAT8(7);
+    options.discount_rate = PG_GETARG_FLOAT8(8);
+    const double level = PG_GETARG_FLOAT8(9);
+    const int32 draws = PG_GETARG_INT32(10);
+    const int64 seed = PG_GETARG_INT64(11);
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("result must be a row type")));
+    desc = BlessTupleDesc(desc);
+    const personalize::Interval interval = pg::cpp([&] {
+        options.validate();
+        if (!(level > 0.0 && level < 1.0))
+            personalize::throw_invalid("customer_lifetime_value_interval: \"level\" must be between 0 and 1 (exclusive)");
+        if (draws < 10 || draws > 100000)
+            personalize::throw_invalid("customer_lifetime_value_interval: \"draws\" must be between 10 and 100000");
+        const auto n = static_cast<std::size_t>(draws);
+        const auto s = static_cast<std::uint64_t>(seed);
+        for (ModelSlot *slot : {&transaction, &spend}) {
+            if (slot == &spend && spend.fit->covariance.empty()) continue;
+            if (!slot->draws || slot->draws_count != n || slot->draws_seed != s) {
+                slot->draws = std::make_unique<personalize::ParameterDraws>(
+                    personalize::ParameterDraws::sample(*slot->fit, n, s + (slot == &spend ? 1 : 0)));
+                slot->draws_count = n;
+                slot->draws_seed = s;
+            }
+        }
+        const double value = personalize::gamma_gamma_expected_spend(spend.spend, c.x, monetary);
+        std::function<double(std::size_t)> value_of_draw;
+        if (spend.draws) {
+            value_of_draw = [&](std::size_t i) {
+                const auto &p = (*spend.draws)[i];
+                return personalize::gamma_gamma_expected_spend(GammaGammaParams{p[0], p[1], p[2]}, c.x, monetary);
+            };
+        }
+        return personalize::clv_interval(*transaction.transaction, *transaction.draws, c, value, value_of_draw,
+                                         options, level);
     });
     Datum values[2] = {Float8GetDatum(interval.lower), Float8GetDatum(interval.upper)};
     bool nulls[2] = {false, false};

@@ -110,6 +110,12 @@ CREATE FUNCTION expected_purchases_interval(model jsonb, t float8, frequency flo
                                             level float8 DEFAULT 0.9, draws integer DEFAULT 200,
                                             seed bigint DEFAULT 1, OUT lower float8, OUT upper float8)
     AS 'MODULE_PATHNAME', 'personalize_expected_purchases_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION customer_lifetime_value_interval(model jsonb, spend_model jsonb, frequency float8, recency float8,
+                                                 age float8, monetary float8, periods integer,
+                                                 period_length float8 DEFAULT 1, discount_rate float8 DEFAULT 0,
+                                                 level float8 DEFAULT 0.9, draws integer DEFAULT 200,
+                                                 seed bigint DEFAULT 1, OUT lower float8, OUT upper float8)
+    AS 'MODULE_PATHNAME', 'personalize_clv_interval' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION simulate_customers(model text, params float8[], customers integer, seed bigint DEFAULT 1,
                                    age_min float8 DEFAULT 30, age_max float8 DEFAULT 40,
                                    OUT customer_id bigint, OUT frequency float8, OUT recency float8,
