@@ -36,6 +36,45 @@ FROM shop.customers c
 WHERE NOT EXISTS (SELECT 1 FROM shop.orders o WHERE o.customer_id = c.customer_id AND o.status <> 'cancelled');
 
 \echo
+\echo '== Customer lifetime: BG/NBD and Gamma-Gamma fitted in C++ on those summaries =='
+CREATE TEMP TABLE models AS
+SELECT personalize.bgnbd_fit(frequency, recency, age) AS bgnbd,
+       personalize.gamma_gamma_fit(frequency, monetary) AS spend
+FROM summary;
+SELECT 'BG/NBD' AS model, bgnbd->'converged' AS converged,
+       (SELECT string_agg(key || ' ' || round(value::numeric, 3), ', ') FROM jsonb_each_text(bgnbd->'params')) AS parameters
+FROM models
+UNION ALL
+SELECT 'Gamma-Gamma', spend->'converged',
+       (SELECT string_agg(key || ' ' || round(value::numeric, 3), ', ') FROM jsonb_each_text(spend->'params'))
+FROM models;
+
+\echo
+\echo 'Win-back list: no order for 90+ days, ranked by P(alive) x 12-month CLV (docs/lifetime.md):'
+SELECT customer_id, days_since_last_order AS "days quiet", round(p_alive::numeric, 2) AS "P(alive)",
+       round(clv::numeric, 0) AS "CLV 12m £",
+       CASE WHEN p_alive >= 0.5 THEN 'A: likely to come back'
+            WHEN p_alive >= 0.2 THEN 'B: worth an offer'
+            ELSE 'C: long shot' END AS tier
+FROM (SELECT s.customer_id, round((s.age - s.recency) * 7) AS days_since_last_order,
+             personalize.probability_alive(m.bgnbd, s.frequency, s.recency, s.age) AS p_alive,
+             personalize.customer_lifetime_value(m.bgnbd, m.spend, s.frequency, s.recency, s.age, s.monetary,
+                                                 12, 4.345, 0.01) AS clv
+      FROM summary s, models m
+      WHERE (s.age - s.recency) * 7 >= 90) lapsed
+ORDER BY p_alive * clv DESC, customer_id
+LIMIT 5;
+
+\echo
+\echo '== Segments by k-means on log-scaled frequency, recency and spend (k = 4, seed 7) =='
+CREATE TEMP TABLE clusters AS
+SELECT personalize.kmeans(ARRAY[frequency, age - recency, total], 4, 7, 'log1p_zscore') AS model FROM summary;
+SELECT a.cluster, count(*) AS customers, round(avg(s.frequency), 1) AS "avg repeat purchases",
+       round(avg(s.age - s.recency)::numeric, 1) AS "avg weeks quiet", round(avg(s.total)::numeric, 0) AS "avg spent £"
+FROM summary s, clusters c, personalize.kmeans_assign(ARRAY[s.frequency, s.age - s.recency, s.total], c.model) a
+GROUP BY a.cluster ORDER BY a.cluster;
+
+\echo
 \echo '== Complementary products: association rules mined in C++ from 554k order lines =='
 SET personalize.memory_limit = '1GB';
 CREATE TEMP TABLE product_rules AS  -- in production: a materialized view, refreshed by pg_cron
