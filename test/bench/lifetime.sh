@@ -21,7 +21,7 @@ SELECT s.customer_id,
        timestamptz '2026-01-01' - (s.age * 7) * interval '1 day'
            + (s.recency * 7 * k / greatest(s.frequency, 1)) * interval '1 day' AS ordered_at,
        (20 + abs(hashint8(s.customer_id * 31 + k)) % 1000 / 10.0)::float8 AS amount
-FROM personalize.simulate_customers('bgnbd', '{0.8, 2.5, 0.5, 3}', $customers, 1, 52, 104) s,
+FROM personalize.simulate_customers('bgnbd', '{0.8, 8, 0.5, 3}', $customers, 1, 52, 104) s,
      generate_series(0, s.frequency::int) k;
 VACUUM ANALYZE sim_orders;
 SQL
