@@ -51,6 +51,8 @@ public:
     void merge(const CustomerSummary &other);
 
     bool empty() const { return orders_ == 0; }
+    // The arguments of the first row, or nullptr before any row.
+    const SummaryParams *params() const { return has_params_ ? &params_ : nullptr; }
     SummaryResult result() const;
 
     // Flat byte form for parallel aggregation (serialfunc / deserialfunc).

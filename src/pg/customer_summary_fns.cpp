@@ -64,13 +64,15 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
     require_finite(ordered_at, "ordered_at");
     require_finite(as_of, "as_of");
 
+    if (state == nullptr) state = pg::make_owned(context, [] { return new CustomerSummary(); });
     SummaryParams params;
     params.as_of = as_of;
-    params.as_of_day = local_day(as_of);
+    // as_of is the same on every row: its day is computed once per group.
+    const SummaryParams *previous = state->params();
+    params.as_of_day = previous != nullptr && previous->as_of == as_of ? previous->as_of_day : local_day(as_of);
     params.unit_days = PG_NARGS() > 4 ? unit_in_days(PG_GETARG_INTERVAL_P(4)) : 1.0;
     const int32 day = local_day(ordered_at);
 
-    if (state == nullptr) state = pg::make_owned(context, [] { return new CustomerSummary(); });
     pg::cpp([&] { state->add(params, ordered_at, day, amount); });
     PG_RETURN_POINTER(state);
 }
