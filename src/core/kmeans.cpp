@@ -10,7 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/kmeans_internal.hpp"
-#include "core/kmeans_random.hpp"
+#include "core/random.hpp"
 
 namespace personalize {
 
@@ -135,7 +135,7 @@ KMeansModel kmeans_fit(const KMeansBuilder &points, const KMeansOptions &options
     std::vector<std::uint32_t> point_labels(n);
     std::vector<double> upper(n), lower(n), scratch(scratch_size), centers(k * d);
 
-    KMeansRandom random(options.seed);
+    Random random(options.seed);
     kmeans_plusplus(x, n, d, k, random, centers.data(), upper.data(), interrupt);
     const LloydWork lloyd_work{point_labels.data(), upper.data(), lower.data(), scratch.data()};
     LloydResult lloyd = lloyd_hamerly(x, n, d, k, centers.data(), lloyd_work, options.tolerance * scaling.mean_variance,
@@ -185,7 +185,7 @@ std::optional<double> kmeans_silhouette(const KMeansBuilder &points, const KMean
     // Selection sampling (Knuth's Algorithm S) over the canonical order:
     // m of n, the same sample whatever order the points arrived in.
     const std::vector<std::size_t> order = canonical_order(points.data(), n, d, work, interrupt);
-    KMeansRandom random(seed);
+    Random random(seed);
     std::size_t taken = 0;
     for (std::size_t i = 0; i < n && taken < m; ++i) {
         if (i % kPollBlock == 0) interrupt.check();

@@ -8,7 +8,7 @@
 
 #include "core/interrupt.hpp"
 #include "core/kmeans.hpp"
-#include "core/kmeans_random.hpp"
+#include "core/random.hpp"
 #include "core/memory_budget.hpp"
 
 namespace personalize {
@@ -92,7 +92,7 @@ std::size_t count_distinct(const double *x, std::size_t n, std::size_t d, std::s
 // Greedy k-means++ (scikit-learn's _kmeans_plusplus, unit weights): writes k
 // centres (k x d) chosen among the points. `closest` is scratch for n
 // values. Needs at least k distinct points.
-void kmeans_plusplus(const double *x, std::size_t n, std::size_t d, std::size_t k, KMeansRandom &random,
+void kmeans_plusplus(const double *x, std::size_t n, std::size_t d, std::size_t k, Random &random,
                      double *centers, double *closest, const Interrupt &interrupt);
 
 struct LloydWork {

@@ -15,7 +15,7 @@
 namespace personalize {
 namespace kmeans_detail {
 
-void kmeans_plusplus(const double *x, std::size_t n, std::size_t d, std::size_t k, KMeansRandom &random,
+void kmeans_plusplus(const double *x, std::size_t n, std::size_t d, std::size_t k, Random &random,
                      double *centers, double *closest, const Interrupt &interrupt) {
     const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
 

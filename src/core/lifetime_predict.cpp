@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "core/lifetime_bgnbd.hpp"
 #include "core/lifetime_pareto_nbd.hpp"
-#include "core/lifetime_random.hpp"
+#include "core/random.hpp"
 
 namespace personalize {
 
@@ -105,7 +105,7 @@ ParameterDraws ParameterDraws::sample(const FitResult &fit, std::size_t draws, s
     ParameterDraws out;
     out.dimension_ = k;
     out.draws_.reserve(draws);
-    LifetimeRandom rng(seed);
+    Random rng(seed);
     Eigen::VectorXd z(k);
     for (std::size_t d = 0; d < draws; ++d) {
         for (std::size_t i = 0; i < k; ++i) z[i] = rng.normal();

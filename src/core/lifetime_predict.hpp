@@ -50,7 +50,7 @@ double time_to_next_purchase_by_bisection(const TransactionModel &model, const L
 // Parameter vectors drawn for a parametric bootstrap: ln(theta) ~
 // N(ln(theta_hat), J C J) with C the fitted covariance and J = diag(1/theta_hat)
 // (the delta method), so every draw is positive. Deterministic given the seed
-// (LifetimeRandom: xoshiro256** + Box-Muller). InvalidParameter when the fit
+// (Random: xoshiro256** + Box-Muller). InvalidParameter when the fit
 // has no covariance (standard errors unavailable).
 class ParameterDraws {
 public:

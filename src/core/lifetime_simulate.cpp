@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
-#include "core/lifetime_random.hpp"
+#include "core/random.hpp"
 
 namespace personalize {
 
@@ -20,7 +20,7 @@ void check(const SimulationSpec &spec) {
 // Turns purchase times after the first purchase (at 0) into (x, t_x, T, m).
 class Builder {
 public:
-    Builder(const SimulationSpec &spec, LifetimeRandom &rng) : spec_(spec), rng_(rng) {
+    Builder(const SimulationSpec &spec, Random &rng) : spec_(spec), rng_(rng) {
         if (spec.spend_p > 0) nu_ = rng_.gamma(spec.spend_q, spec.spend_gamma);
     }
     double floor_to_grid(double t) const {
@@ -40,7 +40,7 @@ public:
 
 private:
     const SimulationSpec &spec_;
-    LifetimeRandom &rng_;
+    Random &rng_;
     double nu_ = 0.0;
     double last_ = 0.0;
     long x_ = 0;
@@ -51,7 +51,7 @@ private:
 
 std::vector<SimulatedCustomer> simulate_bgnbd(double r, double alpha, double a, double b, const SimulationSpec &spec) {
     check(spec);
-    LifetimeRandom rng(spec.seed);
+    Random rng(spec.seed);
     std::vector<SimulatedCustomer> out;
     out.reserve(spec.customers);
     for (std::size_t i = 0; i < spec.customers; ++i) {
@@ -74,7 +74,7 @@ std::vector<SimulatedCustomer> simulate_bgnbd(double r, double alpha, double a, 
 std::vector<SimulatedCustomer> simulate_pareto_nbd(double r, double alpha, double s, double beta,
                                                    const SimulationSpec &spec) {
     check(spec);
-    LifetimeRandom rng(spec.seed);
+    Random rng(spec.seed);
     std::vector<SimulatedCustomer> out;
     out.reserve(spec.customers);
     for (std::size_t i = 0; i < spec.customers; ++i) {

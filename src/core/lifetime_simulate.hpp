@@ -1,5 +1,5 @@
 // Synthetic customers drawn from the lifetime models, deterministic given a
-// seed (LifetimeRandom): for tests, benchmarks and demos.
+// seed (Random): for tests, benchmarks and demos.
 #pragma once
 
 #include <cstddef>

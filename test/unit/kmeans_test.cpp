@@ -12,7 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/kmeans_internal.hpp"
-#include "core/kmeans_random.hpp"
+#include "core/random.hpp"
 
 namespace personalize {
 namespace {
@@ -23,7 +23,7 @@ using Point = std::vector<double>;
 // deviation `spread`, blob after blob.
 std::vector<Point> blobs(const std::vector<Point> &centers, const std::vector<int> &sizes, double spread,
                          std::uint64_t seed) {
-    KMeansRandom random(seed);
+    Random random(seed);
     std::vector<Point> points;
     for (std::size_t b = 0; b < centers.size(); ++b)
         for (int i = 0; i < sizes[b]; ++i) {
@@ -103,7 +103,7 @@ TEST(KMeans, RecoversSeparatedBlobs) {
 }
 
 TEST(KMeans, DeterministicForASeed) {
-    KMeansRandom random(3);
+    Random random(3);
     std::vector<Point> points(400);
     for (Point &p : points) p = {random.uniform(), random.uniform(), random.uniform()};
     const KMeansBuilder b = build(points);
@@ -124,7 +124,7 @@ TEST(KMeans, InputOrderDoesNotMatter) {
     for (int i = 0; i < 40; ++i) points.push_back(points[static_cast<std::size_t>(i) * 7]);  // duplicates
     std::vector<std::size_t> perm(points.size());
     for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
-    KMeansRandom random(99);
+    Random random(99);
     for (std::size_t i = perm.size(); i-- > 1;) std::swap(perm[i], perm[random.below(i + 1)]);
     std::vector<Point> shuffled;
     for (const std::size_t i : perm) shuffled.push_back(points[i]);
@@ -250,7 +250,7 @@ TEST(KMeans, OptionErrors) {
 // Features on very different scales.
 std::vector<Point> mixed_scale_points() {
     auto points = blobs({{0.0, 1000.0}, {1.0, 1000.0}, {0.5, 5000.0}}, {60, 70, 80}, 0.05, 5);
-    KMeansRandom random(6);
+    Random random(6);
     for (Point &p : points) p[1] += 50.0 * random.normal();
     return points;
 }
@@ -291,7 +291,7 @@ TEST(KMeans, ZScoreCentroidsAreClusterMeansInOriginalUnits) {
 
 TEST(KMeans, Log1pCentroidsAreBackTransformed) {
     // Skewed "money" values in two groups.
-    KMeansRandom random(17);
+    Random random(17);
     std::vector<Point> points;
     for (int i = 0; i < 300; ++i) {
         const double base = i < 150 ? 20.0 : 2000.0;
@@ -374,7 +374,7 @@ TEST(KMeans, SilhouetteOfSeparatedBlobs) {
     expect_error([&] { kmeans_silhouette(b, m, 1, 1, Interrupt()); }, ErrorCode::InvalidParameter,
                  "kmeans: \"sample_size\" must be at least 2");
     // Random noise clustered anyway scores far lower.
-    KMeansRandom random(2);
+    Random random(2);
     std::vector<Point> noise(300);
     for (Point &p : noise) p = {random.uniform(), random.uniform()};
     const KMeansBuilder nb = build(noise);
@@ -522,7 +522,7 @@ TEST(KMeans, MemoryBudget) {
         EXPECT_NE(std::string(e.what()).find("personalize.memory_limit"), std::string::npos) << e.what();
     }
     // The points fit, fit's working memory does not.
-    KMeansRandom random(1);
+    Random random(1);
     // 20000 values: 256 kB of capacity, 384 kB while the last growth copies.
     KMeansBuilder b(MemoryBudget(450 * 1024));
     for (int i = 0; i < 10000; ++i) {
@@ -539,7 +539,7 @@ TEST(KMeans, MemoryBudget) {
 }
 
 TEST(KMeans, StopsOnMaxIterations) {
-    KMeansRandom random(8);
+    Random random(8);
     std::vector<Point> points(2000);
     for (Point &p : points) p = {random.uniform(), random.uniform()};
     const KMeansBuilder b = build(points);
@@ -625,13 +625,13 @@ PlainLloyd plain_lloyd(const double *x, std::size_t n, std::size_t d, std::size_
 
 TEST(KMeans, HamerlyMatchesPlainLloyd) {
     using namespace kmeans_detail;
-    KMeansRandom random(31);
+    Random random(31);
     const std::size_t n = 3000, d = 3, k = 7;
     std::vector<double> x(n * d);
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < d; ++j) x[i * d + j] = random.normal() + (i % 5 == 0 ? 3.0 : 0.0) * j;
     std::vector<double> seeds(k * d), closest(n);
-    KMeansRandom seeding(5);
+    Random seeding(5);
     kmeans_plusplus(x.data(), n, d, k, seeding, seeds.data(), closest.data(), Interrupt());
     for (const double tol : {1e-4, 0.0}) {
         std::vector<std::uint32_t> labels(n);

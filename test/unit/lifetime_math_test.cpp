@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/lifetime_random.hpp"
+#include "core/random.hpp"
 
 namespace personalize {
 namespace {
@@ -80,13 +80,13 @@ TEST(LifetimeMath, LogSpaceHelpers) {
 }
 
 TEST(LifetimeMath, RandomIsDeterministicAndSane) {
-    LifetimeRandom a(42), b(42), c(43);
+    Random a(42), b(42), c(43);
     for (int i = 0; i < 100; ++i) {
         const auto va = a.next();
         EXPECT_EQ(va, b.next());
         EXPECT_NE(va, c.next());
     }
-    LifetimeRandom rng(7);
+    Random rng(7);
     double sum = 0, sum2 = 0, gsum = 0, bsum = 0;
     const int n = 200000;
     for (int i = 0; i < n; ++i) {

@@ -4,7 +4,7 @@
 //
 // The data: 8 Gaussian blobs (std 1, and std 4 for overlapping blobs)
 // around centres drawn uniformly from [-10, 10]^8, point i in blob i % 8,
-// all from KMeansRandom(2024): the same on every machine. To give
+// all from Random(2024): the same on every machine. To give
 // scikit-learn the identical points (writes <prefix>_std1.csv, _std4.csv):
 //
 //   KMEANS_BENCH_CSV=/tmp/kmeans_blobs ./micro_bench --benchmark_filter=KMeans
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "core/kmeans.hpp"
-#include "core/kmeans_random.hpp"
+#include "core/random.hpp"
 
 namespace {
 
@@ -36,7 +36,7 @@ constexpr std::size_t kBlobs = 8;
 // spread 1: well-separated blobs (Lloyd settles in 2-3 iterations);
 // spread 4: overlapping blobs (tens of iterations), closer to real data.
 std::vector<double> make_blobs(int spread) {
-    personalize::KMeansRandom random(2024);
+    personalize::Random random(2024);
     std::vector<double> centres(kBlobs * kDim);
     for (double &c : centres) c = -10.0 + 20.0 * random.uniform();
     std::vector<double> x(kPoints * kDim);

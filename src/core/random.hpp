@@ -1,10 +1,12 @@
-// A small, fully specified pseudo-random generator for the lifetime models:
-// parametric-bootstrap intervals and simulated test data must be the same on
-// every machine and standard library, so nothing here uses std::*_distribution.
+// The project's one pseudo-random generator (k-means seeding and sampling,
+// bootstrap draws, simulated customers). Fully specified, so a seed gives the
+// same result on every machine and standard library: nothing here uses
+// std::*_distribution.
 //
 //   * seeding: splitmix64 (Steele, Lea & Flood 2014) expands one 64-bit seed;
 //   * stream: xoshiro256** (Blackman & Vigna 2018);
 //   * uniform: the top 53 bits, in [0, 1) (uniform_open() avoids 0);
+//   * below(n): Lemire's multiply-shift with rejection, exactly uniform;
 //   * normal: Box-Muller, both values of a pair used;
 //   * gamma: Marsaglia & Tsang (2000), with the u^(1/shape) boost for shape < 1;
 //   * beta: the ratio of two gammas.
@@ -15,9 +17,9 @@
 
 namespace personalize {
 
-class LifetimeRandom {
+class Random {
 public:
-    explicit LifetimeRandom(std::uint64_t seed) {
+    explicit Random(std::uint64_t seed) {
         std::uint64_t s = seed;
         for (auto &word : state_) word = splitmix64(s);
     }
@@ -38,6 +40,32 @@ public:
     double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     // Uniform in (0, 1): safe to take the logarithm of.
     double uniform_open() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
+
+    // Uniform integer in [0, n), n >= 1 (Lemire 2019, 32-bit halves so no
+    // 128-bit arithmetic is needed).
+    std::uint64_t below(std::uint64_t n) {
+        if (n <= 1) return 0;
+        if (n <= 0xFFFFFFFFu) {
+            const std::uint64_t bound = n;
+            const std::uint64_t threshold = (0x100000000ULL - bound) % bound;
+            for (;;) {
+                const std::uint64_t product = (next() >> 32) * bound;
+                if ((product & 0xFFFFFFFFu) >= threshold) return product >> 32;
+            }
+        }
+        // Large n: plain rejection on the smallest covering power of two.
+        std::uint64_t mask = n - 1;
+        mask |= mask >> 1;
+        mask |= mask >> 2;
+        mask |= mask >> 4;
+        mask |= mask >> 8;
+        mask |= mask >> 16;
+        mask |= mask >> 32;
+        for (;;) {
+            const std::uint64_t v = next() & mask;
+            if (v < n) return v;
+        }
+    }
 
     double normal() {
         if (has_spare_) {
