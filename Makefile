@@ -25,8 +25,8 @@ WARNINGS = -Wall -Wextra -Wno-unused-parameter
 # src/core is compiled without the server include path: including a
 # PostgreSQL header there does not build.
 # -ffp-contract=off: no fused multiply-add, so generated data is the same on every machine.
-CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -ffp-contract=off $(WARNINGS) -I src -isystem $(EIGEN_INCLUDE)
-PG_CXXFLAGS   = -std=c++17 $(WARNINGS) -I src -isystem $(SERVER_INCLUDE) -isystem $(EIGEN_INCLUDE)
+CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -ffp-contract=off -MMD -MP $(WARNINGS) -I src -isystem $(EIGEN_INCLUDE)
+PG_CXXFLAGS   = -std=c++17 -MMD -MP $(WARNINGS) -I src -isystem $(SERVER_INCLUDE) -isystem $(EIGEN_INCLUDE)
 SHLIB_LINK   += -lstdc++ -lm -labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set
 
 # Debian's server is built with LLVM; the bitcode step would not see our flags.
@@ -43,6 +43,10 @@ src/core/%.o: src/core/%.cpp | check-core-isolation
 
 $(DATA_built): $(SQL_PARTS)
 	cat $^ > $@
+
+# Rebuild objects whose headers changed (-MMD writes the .d files).
+-include $(OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d)
 
 .PHONY: check-core-isolation
 check-core-isolation:
