@@ -66,6 +66,16 @@ ORDER BY p_alive * clv DESC, customer_id
 LIMIT 5;
 
 \echo
+\echo '== RFM segments (scores 1..5 by population quantiles, the rf_grid map) =='
+CREATE TEMP TABLE rfm AS
+SELECT s.customer_id, sc.r, sc.f, sc.m,
+       personalize.segment('rf_grid', sc.r, sc.f) AS segment
+FROM summary s,
+     (SELECT personalize.rfm_breakpoints(age - recency, frequency, total) AS b FROM summary) bp,
+     personalize.rfm_score(bp.b, s.age - s.recency, s.frequency, s.total) sc;
+SELECT segment, count(*) AS customers FROM rfm GROUP BY segment ORDER BY customers DESC;
+
+\echo
 \echo '== Segments by k-means on log-scaled frequency, recency and spend (k = 4, seed 7) =='
 CREATE TEMP TABLE clusters AS
 SELECT personalize.kmeans(ARRAY[frequency, age - recency, total], 4, 7, 'log1p_zscore') AS model FROM summary;
@@ -73,6 +83,14 @@ SELECT a.cluster, count(*) AS customers, round(avg(s.frequency), 1) AS "avg repe
        round(avg(s.age - s.recency)::numeric, 1) AS "avg weeks quiet", round(avg(s.total)::numeric, 0) AS "avg spent £"
 FROM summary s, clusters c, personalize.kmeans_assign(ARRAY[s.frequency, s.age - s.recency, s.total], c.model) a
 GROUP BY a.cluster ORDER BY a.cluster;
+
+\echo
+\echo 'A few customers with their scores, segment and cluster:'
+SELECT r.customer_id, r.r, r.f, r.m, r.segment, a.cluster
+FROM rfm r JOIN summary s USING (customer_id), clusters c,
+     personalize.kmeans_assign(ARRAY[s.frequency, s.age - s.recency, s.total], c.model) a
+WHERE r.customer_id IN (8609, 536, 42, 1000, 5000)
+ORDER BY r.customer_id;
 
 \echo
 \echo '== Complementary products: association rules mined in C++ from 554k order lines =='

@@ -57,9 +57,10 @@ SELECT customer_id, recency_score, frequency_score, monetary_score
 FROM personalize.rfm_scores('ten', 10) WHERE customer_id IN (1, 5, 10) ORDER BY customer_id;
 SELECT personalize.rfm_breakpoints(recency, frequency, monetary, 5) FROM ten WHERE customer_id <= 3;
 
--- Ties: identical values always get the same score (the higher bucket of the
--- run they span). Sorted frequencies 1 1 2 2 2 2 3 3 9 9: NTILE(5) would give
--- the four 2s buckets 2 and 3; here all four get 3.
+-- Ties: identical values always get the same score (the bucket where their
+-- run begins). Sorted frequencies 1 1 2 2 2 2 3 3 9 9: NTILE(5) would give
+-- the four 2s buckets 2 and 3; here all four get 2. A constant column (the
+-- recency and monetary here) has no breakpoints: everyone scores 1.
 CREATE TEMP TABLE tied (customer_id int, recency float8, frequency float8, monetary float8);
 INSERT INTO tied VALUES (1, 5, 1, 10), (2, 5, 1, 10), (3, 5, 2, 10), (4, 5, 2, 10), (5, 5, 2, 10),
                         (6, 5, 2, 10), (7, 5, 3, 10), (8, 5, 3, 10), (9, 5, 9, 10), (10, 5, 9, 10);

@@ -198,17 +198,21 @@ std::vector<std::size_t> ntile_starts(std::size_t n, int bins) {
 
 std::vector<double> quantile_breakpoints(std::vector<double> &values, int bins, const Interrupt &interrupt) {
     const std::vector<std::size_t> starts = ntile_starts(values.size(), bins);
+    std::sort(values.begin(), values.end());
+    interrupt.check();
     std::vector<double> out;
-    std::size_t from = 0;
     for (std::size_t k = 1; k < starts.size(); ++k) {
         const std::size_t pos = starts[k];
         if (pos >= values.size()) break;
-        // Positions ascend: everything before `from` is already <= what follows.
-        std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(from), values.begin() + static_cast<std::ptrdiff_t>(pos),
-                         values.end());
-        out.push_back(values[pos]);
-        from = pos;
-        interrupt.check();
+        // The first value whose run of identical values starts at or after
+        // the bucket start: a run spanning the start stays in the bucket where
+        // it begins (one-time buyers get the lowest frequency score).
+        auto first = std::lower_bound(values.begin(), values.end(), values[pos]);
+        if (static_cast<std::size_t>(first - values.begin()) < pos) {
+            first = std::upper_bound(values.begin(), values.end(), values[pos]);
+            if (first == values.end()) break;  // the run reaches the top: no higher bucket
+        }
+        out.push_back(*first);
     }
     return out;
 }

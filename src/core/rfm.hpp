@@ -5,11 +5,13 @@
 //   * sort the n values ascending;
 //   * NTILE puts ceil(n/N) rows in the first n mod N buckets and floor(n/N)
 //     in the rest; start(k) is the first (0-based) position of bucket k;
-//   * the breakpoints are the values at positions start(2..N) (fewer when
-//     n < N: a bucket that NTILE would leave empty has no breakpoint);
+//   * breakpoint k is the value at position start(k+1), or, when a run of
+//     identical values starts before that position and reaches it, the first
+//     value after the run (none when the run reaches the top; none either for
+//     buckets NTILE would leave empty when n < N);
 //   * score(v) = 1 + #{breakpoints b : b <= v}.
-// A run of identical values spanning a breakpoint therefore goes whole into
-// the higher bucket, where NTILE would split it arbitrarily.
+// A run of identical values spanning a bucket start therefore stays whole in
+// the bucket where it begins, where NTILE would split it arbitrarily.
 //
 // Recency is "time since the last purchase" (lower is better): the rule is
 // applied to the negated values, so the most recent customers score N. The

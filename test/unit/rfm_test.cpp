@@ -53,22 +53,30 @@ TEST(RfmNtile, TieFreeScoresEqualNtileForEverySizeAndBins) {
     }
 }
 
-TEST(RfmNtile, TiesGetTheHigherBucketOfTheirRun) {
-    // Sorted: 1 1 2 2 2 2 3 3 9 9; NTILE(5) starts at 0,2,4,6,8 -> breakpoints 2,2,3,9.
+TEST(RfmNtile, TiesStayInTheBucketWhereTheirRunBegins) {
+    // Sorted: 1 1 2 2 2 2 3 3 9 9; NTILE(5) starts at 0,2,4,6,8. The run of 2s
+    // begins at 2 and reaches 4, so the breakpoint for bucket 3 is the next
+    // value, 3: breakpoints 2,3,3,9.
     std::vector<double> values = {2, 9, 1, 3, 2, 2, 9, 3, 1, 2};
     std::vector<double> work = values;
     const std::vector<double> b = quantile_breakpoints(work, 5);
-    EXPECT_EQ(b, (std::vector<double>{2, 2, 3, 9}));
+    EXPECT_EQ(b, (std::vector<double>{2, 3, 3, 9}));
     EXPECT_EQ(score_ascending(b, 1), 1);
-    EXPECT_EQ(score_ascending(b, 2), 3);  // the run 2 2 2 2 spans buckets 2 and 3: all get 3
+    EXPECT_EQ(score_ascending(b, 2), 2);  // the run 2 2 2 2 spans buckets 2 and 3: all get 2
     EXPECT_EQ(score_ascending(b, 3), 4);
     EXPECT_EQ(score_ascending(b, 9), 5);
     EXPECT_EQ(score_ascending(b, 100), 5);
     EXPECT_EQ(score_ascending(b, -100), 1);
-    // All equal: everyone in the top bucket.
+    // All equal: everyone in the bottom bucket, and no breakpoints.
     std::vector<double> same(7, 4.0);
     const std::vector<double> bs = quantile_breakpoints(same, 3);
-    EXPECT_EQ(score_ascending(bs, 4.0), 3);
+    EXPECT_TRUE(bs.empty());
+    EXPECT_EQ(score_ascending(bs, 4.0), 1);
+    // A third bought once (frequency 0): they all get score 1.
+    std::vector<double> freq = {0, 0, 0, 0, 1, 1, 2, 3, 5, 8, 13, 21};
+    const std::vector<double> bf = quantile_breakpoints(freq, 5);
+    EXPECT_EQ(score_ascending(bf, 0), 1);
+    EXPECT_EQ(score_ascending(bf, 1), 2);
 }
 
 TEST(RfmNtile, RecencyLowerIsBetter) {
