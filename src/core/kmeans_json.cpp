@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
 #include "core/kmeans.hpp"
 
 namespace personalize {
@@ -35,204 +36,7 @@ void put_integer(std::string &out, std::uint64_t v) { out += std::to_string(v); 
 
 // ---------------------------------------------------------------- reader
 
-struct Value {
-    enum class Kind { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
-    bool boolean = false;
-    double number = 0.0;
-    std::string text;  // String: the value; Number: the token as written
-    std::vector<Value> items;
-    std::vector<std::pair<std::string, Value>> fields;
-
-    const Value *find(std::string_view key) const {
-        for (const auto &[k, v] : fields)
-            if (k == key) return &v;
-        return nullptr;
-    }
-};
-
-class Parser {
-public:
-    explicit Parser(std::string_view text) : text_(text) {}
-
-    Value parse_document() {
-        Value v = parse_value(0);
-        skip_space();
-        if (pos_ != text_.size()) fail("unexpected text after the JSON value");
-        return v;
-    }
-
-private:
-    static constexpr int kMaxDepth = 16;
-
-    [[noreturn]] void fail(const std::string &what) const {
-        throw Error(ErrorCode::InvalidText, "kmeans: model is not valid JSON: " + what + " at offset " +
-                                                std::to_string(pos_));
-    }
-    void skip_space() {
-        while (pos_ < text_.size() &&
-               (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
-            ++pos_;
-    }
-    bool consume(std::string_view word) {
-        if (text_.substr(pos_, word.size()) == word) {
-            pos_ += word.size();
-            return true;
-        }
-        return false;
-    }
-    bool at(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
-
-    Value parse_value(int depth) {
-        if (depth > kMaxDepth) fail("nesting too deep");
-        skip_space();
-        if (pos_ >= text_.size()) fail("unexpected end");
-        Value v;
-        const char c = text_[pos_];
-        if (c == '{') {
-            v.kind = Value::Kind::Object;
-            ++pos_;
-            skip_space();
-            if (at('}')) {
-                ++pos_;
-                return v;
-            }
-            for (;;) {
-                skip_space();
-                if (!at('"')) fail("expected a key");
-                std::string key = parse_string();
-                skip_space();
-                if (!at(':')) fail("expected ':'");
-                ++pos_;
-                for (const auto &field : v.fields)
-                    if (field.first == key) fail("duplicate key \"" + key + "\"");
-                v.fields.emplace_back(std::move(key), parse_value(depth + 1));
-                skip_space();
-                if (at(',')) {
-                    ++pos_;
-                    continue;
-                }
-                if (at('}')) {
-                    ++pos_;
-                    return v;
-                }
-                fail("expected ',' or '}'");
-            }
-        }
-        if (c == '[') {
-            v.kind = Value::Kind::Array;
-            ++pos_;
-            skip_space();
-            if (at(']')) {
-                ++pos_;
-                return v;
-            }
-            for (;;) {
-                v.items.push_back(parse_value(depth + 1));
-                skip_space();
-                if (at(',')) {
-                    ++pos_;
-                    continue;
-                }
-                if (at(']')) {
-                    ++pos_;
-                    return v;
-                }
-                fail("expected ',' or ']'");
-            }
-        }
-        if (c == '"') {
-            v.kind = Value::Kind::String;
-            v.text = parse_string();
-            return v;
-        }
-        if (consume("true")) {
-            v.kind = Value::Kind::Bool;
-            v.boolean = true;
-            return v;
-        }
-        if (consume("false")) {
-            v.kind = Value::Kind::Bool;
-            return v;
-        }
-        if (consume("null")) return v;
-        v.kind = Value::Kind::Number;
-        parse_number(v);
-        return v;
-    }
-
-    void parse_number(Value &v) {
-        // JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-        const std::size_t start = pos_;
-        auto digits = [&] {
-            const std::size_t from = pos_;
-            while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
-            return pos_ - from;
-        };
-        if (at('-')) ++pos_;
-        if (at('0'))
-            ++pos_;
-        else if (digits() == 0)
-            fail("expected a value");
-        if (at('.')) {
-            ++pos_;
-            if (digits() == 0) fail("expected digits after '.'");
-        }
-        if (at('e') || at('E')) {
-            ++pos_;
-            if (at('+') || at('-')) ++pos_;
-            if (digits() == 0) fail("expected an exponent");
-        }
-        v.text = std::string(text_.substr(start, pos_ - start));
-        v.number = std::strtod(v.text.c_str(), nullptr);
-        if (!std::isfinite(v.number)) fail("number out of range");
-    }
-
-    std::string parse_string() {
-        ++pos_;  // opening quote
-        std::string out;
-        while (pos_ < text_.size()) {
-            const char c = text_[pos_++];
-            if (c == '"') return out;
-            if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
-            if (c != '\\') {
-                out += c;
-                continue;
-            }
-            if (pos_ >= text_.size()) break;
-            const char e = text_[pos_++];
-            switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    // Keys and kinds are ASCII: anything else simply will not match.
-                    if (text_.size() - pos_ < 4) fail("bad \\u escape");
-                    unsigned code = 0;
-                    for (int i = 0; i < 4; ++i) {
-                        const char h = text_[pos_++];
-                        code <<= 4;
-                        if (h >= '0' && h <= '9') code |= static_cast<unsigned>(h - '0');
-                        else if (h >= 'a' && h <= 'f') code |= static_cast<unsigned>(h - 'a' + 10);
-                        else if (h >= 'A' && h <= 'F') code |= static_cast<unsigned>(h - 'A' + 10);
-                        else fail("bad \\u escape");
-                    }
-                    out += code < 0x80 ? static_cast<char>(code) : '?';
-                    break;
-                }
-                default: fail("bad escape");
-            }
-        }
-        fail("unterminated string");
-    }
-
-    std::string_view text_;
-    std::size_t pos_ = 0;
-};
+using Value = JsonValue;
 
 [[noreturn]] void bad(const std::string &what) { throw_invalid("kmeans: model " + what); }
 
@@ -307,7 +111,7 @@ std::string KMeansModel::to_json() const {
 }
 
 KMeansModel KMeansModel::from_json(std::string_view text) {
-    const Value doc = Parser(text).parse_document();
+    const Value doc = JsonParser(text, "kmeans: model").parse_document();
     if (doc.kind != Value::Kind::Object) bad("is not a kmeans model");
     const Value *type = doc.find("model");
     if (type == nullptr || type->kind != Value::Kind::String || type->text != "kmeans") bad("is not a kmeans model");

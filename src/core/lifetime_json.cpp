@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/json_reader.hpp"
 #include "core/lifetime_fit.hpp"
 
 namespace personalize {
@@ -50,213 +51,7 @@ void put_string(std::string &out, std::string_view s) {
 
 // ---------------------------------------------------------------- reader
 
-struct Value {
-    enum class Kind { Null, Bool, Number, String, Array, Object } kind = Kind::Null;
-    bool boolean = false;
-    double number = 0.0;
-    std::string string;
-    std::vector<Value> items;                           // Array
-    std::vector<std::pair<std::string, Value>> fields;  // Object, in order
-
-    const Value *find(std::string_view key) const {
-        for (const auto &[k, v] : fields)
-            if (k == key) return &v;
-        return nullptr;
-    }
-};
-
-class Parser {
-public:
-    explicit Parser(std::string_view text) : text_(text) {}
-
-    Value parse_document() {
-        Value v = parse_value(0);
-        skip_space();
-        if (pos_ != text_.size()) fail("unexpected text after the JSON value");
-        return v;
-    }
-
-private:
-    static constexpr int kMaxDepth = 32;
-
-    [[noreturn]] void fail(const std::string &what) const {
-        throw Error(ErrorCode::InvalidText,
-                    "lifetime model: invalid JSON: " + what + " at offset " + std::to_string(pos_));
-    }
-    void skip_space() {
-        while (pos_ < text_.size() &&
-               (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
-            ++pos_;
-    }
-    bool consume(std::string_view word) {
-        if (text_.substr(pos_, word.size()) == word) {
-            pos_ += word.size();
-            return true;
-        }
-        return false;
-    }
-
-    Value parse_value(int depth) {
-        if (depth > kMaxDepth) fail("nesting too deep");
-        skip_space();
-        if (pos_ >= text_.size()) fail("unexpected end");
-        Value v;
-        const char c = text_[pos_];
-        if (c == '{') {
-            v.kind = Value::Kind::Object;
-            ++pos_;
-            skip_space();
-            if (pos_ < text_.size() && text_[pos_] == '}') {
-                ++pos_;
-                return v;
-            }
-            for (;;) {
-                skip_space();
-                if (pos_ >= text_.size() || text_[pos_] != '"') fail("expected a key");
-                std::string key = parse_string();
-                skip_space();
-                if (pos_ >= text_.size() || text_[pos_] != ':') fail("expected ':'");
-                ++pos_;
-                for (const auto &field : v.fields)
-                    if (field.first == key) fail("duplicate key \"" + key + "\"");
-                v.fields.emplace_back(std::move(key), parse_value(depth + 1));
-                skip_space();
-                if (pos_ < text_.size() && text_[pos_] == ',') {
-                    ++pos_;
-                    continue;
-                }
-                if (pos_ < text_.size() && text_[pos_] == '}') {
-                    ++pos_;
-                    return v;
-                }
-                fail("expected ',' or '}'");
-            }
-        }
-        if (c == '[') {
-            v.kind = Value::Kind::Array;
-            ++pos_;
-            skip_space();
-            if (pos_ < text_.size() && text_[pos_] == ']') {
-                ++pos_;
-                return v;
-            }
-            for (;;) {
-                v.items.push_back(parse_value(depth + 1));
-                skip_space();
-                if (pos_ < text_.size() && text_[pos_] == ',') {
-                    ++pos_;
-                    continue;
-                }
-                if (pos_ < text_.size() && text_[pos_] == ']') {
-                    ++pos_;
-                    return v;
-                }
-                fail("expected ',' or ']'");
-            }
-        }
-        if (c == '"') {
-            v.kind = Value::Kind::String;
-            v.string = parse_string();
-            return v;
-        }
-        if (consume("true")) {
-            v.kind = Value::Kind::Bool;
-            v.boolean = true;
-            return v;
-        }
-        if (consume("false")) {
-            v.kind = Value::Kind::Bool;
-            return v;
-        }
-        if (consume("null")) return v;
-        v.kind = Value::Kind::Number;
-        v.number = parse_number();
-        return v;
-    }
-
-    double parse_number() {
-        // JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-        const std::size_t start = pos_;
-        auto digits = [&] {
-            const std::size_t from = pos_;
-            while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
-            return pos_ - from;
-        };
-        if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
-        if (pos_ < text_.size() && text_[pos_] == '0')
-            ++pos_;
-        else if (digits() == 0)
-            fail("expected a value");
-        if (pos_ < text_.size() && text_[pos_] == '.') {
-            ++pos_;
-            if (digits() == 0) fail("expected digits after '.'");
-        }
-        if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-            ++pos_;
-            if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-            if (digits() == 0) fail("expected an exponent");
-        }
-        const std::string token(text_.substr(start, pos_ - start));
-        const double v = std::strtod(token.c_str(), nullptr);
-        if (!std::isfinite(v)) fail("number out of range");
-        return v;
-    }
-
-    std::string parse_string() {
-        ++pos_;  // opening quote
-        std::string out;
-        while (pos_ < text_.size()) {
-            const char c = text_[pos_++];
-            if (c == '"') return out;
-            if (static_cast<unsigned char>(c) < 0x20) fail("control character in a string");
-            if (c != '\\') {
-                out += c;
-                continue;
-            }
-            if (pos_ >= text_.size()) break;
-            const char e = text_[pos_++];
-            switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    if (text_.size() - pos_ < 4) fail("bad \\u escape");
-                    unsigned code = 0;
-                    for (int i = 0; i < 4; ++i) {
-                        const char h = text_[pos_++];
-                        code <<= 4;
-                        if (h >= '0' && h <= '9') code |= static_cast<unsigned>(h - '0');
-                        else if (h >= 'a' && h <= 'f') code |= static_cast<unsigned>(h - 'a' + 10);
-                        else if (h >= 'A' && h <= 'F') code |= static_cast<unsigned>(h - 'A' + 10);
-                        else fail("bad \\u escape");
-                    }
-                    // Messages are ASCII; anything else is kept as UTF-8 (no surrogate pairs).
-                    if (code < 0x80) {
-                        out += static_cast<char>(code);
-                    } else if (code < 0x800) {
-                        out += static_cast<char>(0xC0 | (code >> 6));
-                        out += static_cast<char>(0x80 | (code & 0x3F));
-                    } else {
-                        out += static_cast<char>(0xE0 | (code >> 12));
-                        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-                        out += static_cast<char>(0x80 | (code & 0x3F));
-                    }
-                    break;
-                }
-                default: fail("bad escape");
-            }
-        }
-        fail("unterminated string");
-    }
-
-    std::string_view text_;
-    std::size_t pos_ = 0;
-};
+using Value = JsonValue;
 
 [[noreturn]] void bad(const std::string &model, const std::string &what) { throw_invalid(model + ": " + what); }
 
@@ -333,18 +128,18 @@ std::string FitResult::to_json() const {
 
 FitResult FitResult::from_json(std::string_view text, const char *expected) {
     const std::string prefix = expected ? expected : "lifetime model";
-    const Value doc = Parser(text).parse_document();
+    const Value doc = JsonParser(text, "lifetime model").parse_document();
     if (doc.kind != Value::Kind::Object) bad(prefix, "a model must be a JSON object");
 
     const Value *model = doc.find("model");
     if (model == nullptr) bad(prefix, "missing key \"model\"");
     if (model->kind != Value::Kind::String) bad(prefix, "key \"model\" must be a string");
-    const auto &names = lifetime_parameter_names(model->string);
-    if (names.empty()) bad(prefix, "unknown model \"" + model->string + "\"");
-    if (expected != nullptr && model->string != expected) bad(prefix, "model is a " + model->string + " model");
+    const auto &names = lifetime_parameter_names(model->text);
+    if (names.empty()) bad(prefix, "unknown model \"" + model->text + "\"");
+    if (expected != nullptr && model->text != expected) bad(prefix, "model is a " + model->text + " model");
 
     FitResult r;
-    r.model = model->string;
+    r.model = model->text;
     r.names = names;
     const std::string &m = r.model;
     const std::size_t k = names.size();
@@ -419,7 +214,7 @@ FitResult FitResult::from_json(std::string_view text, const char *expected) {
     const Value *message = doc.find("message");
     if (message != nullptr && message->kind != Value::Kind::Null) {
         if (message->kind != Value::Kind::String) bad(m, "key \"message\" must be a string");
-        r.message = message->string;
+        r.message = message->text;
     }
     return r;
 }
