@@ -63,6 +63,11 @@ SELECT personalize.kmeans(f, 3) IS NULL AS no_model FROM points WHERE false;
 SELECT (personalize.kmeans(f, 1)->'points')::int AS points
 FROM (VALUES ('{1,2}'::float8[]), (NULL), ('{3,4}')) v(f);
 
+-- NULL arguments of the STRICT functions give NULL.
+SELECT personalize.kmeans_assign(NULL, m) IS NULL AS null_features,
+       personalize.kmeans_silhouette(m, NULL) IS NULL AS null_points
+FROM model;
+
 -- Bad input names the argument.
 SELECT pg_temp.error_of($$SELECT personalize.kmeans(f, 0) FROM points$$);
 SELECT pg_temp.error_of($$SELECT personalize.kmeans(f, 7) FROM (VALUES ('{1,1}'::float8[]), ('{2,2}')) v(f)$$);

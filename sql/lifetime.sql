@@ -102,6 +102,12 @@ SELECT m->>'converged' AS converged, m->'params' IS NOT NULL AS has_params, m::t
 FROM (SELECT personalize.bgnbd_fit(0, 0, age) AS m FROM sim) z;
 SELECT m::text LIKE '%NaN%' AS has_nan FROM (SELECT personalize.bgnbd_fit(3, 20, 30) AS m) one;
 
+-- NULL arguments give NULL (the prediction functions are STRICT).
+SELECT personalize.probability_alive(NULL, 1, 1, 2) IS NULL AS null_model,
+       personalize.expected_purchases(m, 39, NULL, 1, 2) IS NULL AS null_frequency,
+       personalize.customer_lifetime_value(m, NULL, 1, 1, 2, 10, 12) IS NULL AS null_spend_model
+FROM cdnow_model;
+
 -- Bad input names the field.
 SELECT pg_temp.error_of($$SELECT personalize.bgnbd_fit(-1, 0, 10)$$);
 SELECT pg_temp.error_of($$SELECT personalize.bgnbd_fit(1, 12, 10)$$);

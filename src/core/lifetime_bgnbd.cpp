@@ -372,14 +372,8 @@ BgNbdFitState BgNbdFitState::deserialize(const unsigned char *data, std::size_t 
 double BgNbdFitState::log_likelihood(const BgNbdParams &params, std::vector<double> *gradient) const {
     params.validate();
     const BgNbdLikelihood likelihood(data_.ranked_rows());
-    const double u[4] = {std::log(params.r), std::log(params.alpha), std::log(params.a), std::log(params.b)};
-    double grad[4];
-    const double ll = likelihood.evaluate(u, grad, Interrupt());
-    if (gradient != nullptr) {
-        gradient->resize(4);
-        for (int i = 0; i < 4; ++i) (*gradient)[i] = grad[i] / std::exp(u[i]);
-    }
-    return ll;
+    const double theta[4] = {params.r, params.alpha, params.a, params.b};
+    return log_likelihood_at(likelihood, theta, 4, gradient);
 }
 
 FitResult BgNbdFitState::fit(const FitOptions &options, const Interrupt &interrupt) const {

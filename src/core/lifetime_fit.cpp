@@ -263,6 +263,18 @@ double FitResult::param(std::string_view name) const {
     throw_invalid(model + ": no parameter \"" + std::string(name) + "\"");
 }
 
+double log_likelihood_at(const LogLikelihood &likelihood, const double *params, std::size_t k,
+                         std::vector<double> *gradient) {
+    std::vector<double> u(k), grad(k);
+    for (std::size_t i = 0; i < k; ++i) u[i] = std::log(params[i]);
+    const double ll = likelihood.evaluate(u.data(), grad.data(), Interrupt());
+    if (gradient != nullptr) {
+        gradient->resize(k);
+        for (std::size_t i = 0; i < k; ++i) (*gradient)[i] = grad[i] / params[i];
+    }
+    return ll;
+}
+
 FitResult maximize_likelihood(const FitProblem &problem, const FitOptions &options, const Interrupt &interrupt) {
     const std::size_t n = problem.likelihood->dimension();
     options.validate(problem.model, n);

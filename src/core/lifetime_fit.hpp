@@ -101,6 +101,12 @@ struct FitProblem {
     std::vector<double> lower, upper;         // bounds on u = ln(theta)
 };
 
+// The log-likelihood at original-scale `params` (k of them); with `gradient`,
+// also its gradient with respect to those parameters (the likelihood itself
+// works on u = ln(theta)).
+double log_likelihood_at(const LogLikelihood &likelihood, const double *params, std::size_t k,
+                         std::vector<double> *gradient);
+
 FitResult maximize_likelihood(const FitProblem &problem, const FitOptions &options, const Interrupt &interrupt);
 
 }  // namespace personalize

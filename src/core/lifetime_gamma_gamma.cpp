@@ -123,14 +123,8 @@ GammaGammaFitState GammaGammaFitState::deserialize(const unsigned char *data, st
 double GammaGammaFitState::log_likelihood(const GammaGammaParams &params, std::vector<double> *gradient) const {
     params.validate();
     const GammaGammaLikelihood likelihood(data_.rows());
-    const double u[3] = {std::log(params.p), std::log(params.q), std::log(params.gamma)};
-    double grad[3];
-    const double ll = likelihood.evaluate(u, grad, Interrupt());
-    if (gradient != nullptr) {
-        gradient->resize(3);
-        for (int i = 0; i < 3; ++i) (*gradient)[i] = grad[i] / std::exp(u[i]);
-    }
-    return ll;
+    const double theta[3] = {params.p, params.q, params.gamma};
+    return log_likelihood_at(likelihood, theta, 3, gradient);
 }
 
 FitResult GammaGammaFitState::fit(const FitOptions &options, const Interrupt &interrupt) const {

@@ -374,14 +374,8 @@ ParetoNbdFitState ParetoNbdFitState::deserialize(const unsigned char *data, std:
 double ParetoNbdFitState::log_likelihood(const ParetoNbdParams &params, std::vector<double> *gradient) const {
     params.validate();
     const ParetoNbdLikelihood likelihood(data_.ranked_rows());
-    const double u[4] = {std::log(params.r), std::log(params.alpha), std::log(params.s), std::log(params.beta)};
-    double grad[4];
-    const double ll = likelihood.evaluate(u, grad, Interrupt());
-    if (gradient != nullptr) {
-        gradient->resize(4);
-        for (int i = 0; i < 4; ++i) (*gradient)[i] = grad[i] / std::exp(u[i]);
-    }
-    return ll;
+    const double theta[4] = {params.r, params.alpha, params.s, params.beta};
+    return log_likelihood_at(likelihood, theta, 4, gradient);
 }
 
 FitResult ParetoNbdFitState::fit(const FitOptions &options, const Interrupt &interrupt) const {
