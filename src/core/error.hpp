@@ -11,6 +11,7 @@ enum class ErrorCode {
     InvalidParameter,    // 22023 invalid_parameter_value
     NullValue,           // 22004 null_value_not_allowed
     InvalidText,         // 22P02 invalid_text_representation
+    Syntax,              // 42601 syntax_error (e.g. a malformed offer rule)
     OutOfMemory,         // 53200 out_of_memory (also: a documented memory limit was hit)
     ProgramLimit,        // 54000 program_limit_exceeded
     Canceled,            // 57014 query_canceled (the glue re-raises the pending interrupt)

@@ -19,6 +19,7 @@ int sqlstate_of(ErrorCode code) noexcept {
         case ErrorCode::InvalidParameter: return ERRCODE_INVALID_PARAMETER_VALUE;
         case ErrorCode::NullValue: return ERRCODE_NULL_VALUE_NOT_ALLOWED;
         case ErrorCode::InvalidText: return ERRCODE_INVALID_TEXT_REPRESENTATION;
+        case ErrorCode::Syntax: return ERRCODE_SYNTAX_ERROR;
         case ErrorCode::OutOfMemory: return ERRCODE_OUT_OF_MEMORY;
         case ErrorCode::ProgramLimit: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
         case ErrorCode::Canceled: return ERRCODE_QUERY_CANCELED;
