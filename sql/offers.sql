@@ -40,7 +40,8 @@ FROM s, m, personalize.rfm_score(m.bp, s.age - s.recency, s.frequency, s.total) 
 SELECT pg_temp.error_of($$SELECT personalize.decide_offer(1)$$);
 SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('shop.products')$$);
 SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('shop.orders', currency => 'pounds')$$);
-SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('shop.orders', features => 'shop.orders')$$);
+CREATE TABLE shop.clashing_features AS SELECT customer_id, 1 AS orders FROM shop.customers;
+SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('shop.orders', features => 'shop.clashing_features')$$);
 SELECT personalize.configure_offer_context('shop.orders', 'shop.customers', 'shop.customer_features', 'GBP');
 
 -- The context of a customer: history, customer table and model outputs
@@ -92,14 +93,16 @@ SELECT offer_key, priority, stacking, channels, rule FROM personalize.offers ORD
 CREATE TEMP TABLE ctx (name text PRIMARY KEY, context jsonb);
 INSERT INTO ctx VALUES
     ('new shopper, £42.50 cart', '{"customer": {"orders": 0}, "cart": {"total": 42.50, "items": [47]}, "currency": "GBP"}'),
-    ('new shopper, £12 cart',    '{"customer": {"orders": 0}, "cart": {"total": 12.00, "items": [1]}, "currency": "GBP"}'),
+    ('new shopper, £12 cart',    '{"customer": {"orders": 0}, "cart": {"total": 12.00, "items": [1]}, "currency": "GBP",
+                                   "now": "2025-12-01T00:00:00Z"}'),
     ('lapsed, unlikely alive',   '{"customer": {"orders": 4, "last_order_at": "2025-06-01", "p_alive": 0.2, "email_opt_in": true,
                                    "segment": "At Risk"}, "now": "2025-12-01T00:00:00Z"}'),
     ('loyal on exit, big cart',  '{"customer": {"orders": 9, "last_order_at": "2025-11-20", "p_alive": 0.95, "email_opt_in": true,
                                    "segment": "Champions"}, "cart": {"total": "180.00 GBP", "items": [47, 12]},
                                    "session": {"exit_intent": true, "offer_shown": false, "propensity": 0.1},
                                    "now": "2025-12-01T00:00:00Z"}'),
-    ('exit, already shown',      '{"cart": {"total": "180.00 GBP", "items": [12]}, "session": {"exit_intent": true, "offer_shown": true}}');
+    ('exit, already shown',      '{"cart": {"total": "180.00 GBP", "items": [12]}, "session": {"exit_intent": true, "offer_shown": true},
+                                   "now": "2025-12-01T00:00:00Z"}');
 SELECT c.name, e.offer_key, e.percent_off, e.free_shipping, e.reward_item IS NOT NULL AS on_an_item, e.reason
 FROM ctx c CROSS JOIN LATERAL personalize.eligible_offers(c.context) e
 ORDER BY c.name, e.priority;
@@ -132,9 +135,12 @@ SELECT min(c.customer_id) FILTER (WHERE NOT EXISTS (SELECT 1 FROM shop.orders o 
                                   AND personalize.holdout_draw(c.customer_id, 'first_order_2026') < 0.1) AS new_held_out,
        min(f.customer_id) FILTER (WHERE f.p_alive < 0.5 AND personalize.holdout_draw(f.customer_id, 'win_back') >= 0.2
                                   AND NOT coalesce(c.email_opt_in AND f.segment IN ('Champions', 'Loyal Customers', 'Potential Loyalists'), false))
-           AS lapsed
+           AS lapsed,
+       min(f.customer_id) FILTER (WHERE c.email_opt_in AND f.segment = 'Champions' AND f.p_alive >= 0.5) AS champion,
+       max(f.customer_id) FILTER (WHERE c.email_opt_in AND f.segment = 'Champions' AND f.p_alive >= 0.5) AS champion2,
+       (SELECT max(i) FROM generate_series(-100, -10) i WHERE personalize.holdout_draw(i, 'first_order_2026') >= 0.1) AS stranger
 FROM shop.customers c LEFT JOIN shop.customer_features f USING (customer_id);
-SELECT new_treated IS NOT NULL AND new_held_out IS NOT NULL AND lapsed IS NOT NULL AS found_all FROM who;
+SELECT new_treated IS NOT NULL AND new_held_out IS NOT NULL AND lapsed IS NOT NULL AND champion < champion2 AND stranger IS NOT NULL AS found_all FROM who;
 
 -- A first-time shopper with a £45 cart gets the first-order offer; the log has it.
 SELECT offer_key, percent_off, free_shipping, reason
@@ -154,13 +160,15 @@ SELECT step, "check", value, result FROM who, personalize.explain_offer('win_bac
 WHERE "check" IN ('frequency cap', 'holdout', 'eligible');
 
 -- Priority and stacking: on exit with a big cart, the exclusive exit offer
--- (priority 5) wins over everything; without exit intent the stackable
--- bundle and free shipping come together.
-SELECT offer_key FROM personalize.decide_offer(-1, '{"total": 150.00, "items": [47, 5]}',
-                                               '{"exit_intent": true, "offer_shown": false}', 'exit');
-SELECT offer_key FROM personalize.decide_offer(-2, '{"total": 20.00, "items": [47]}', '{}', 'web')
-ORDER BY offer_key;
-SELECT count(*) AS limited_to_one FROM personalize.decide_offer(-3, '{"total": 20.00, "items": [47]}', '{}', 'web', 1);
+-- (priority 5) is shown alone although the champion's free shipping and
+-- the bundle hold too; on the web the two stackable ones come together,
+-- by priority; max_offers 1 keeps the first.
+SELECT offer_key FROM who, personalize.decide_offer(who.champion, '{"total": 150.00, "items": [47, 5]}',
+                                                    '{"exit_intent": true, "offer_shown": false}', 'exit');
+SELECT offer_key FROM who, personalize.decide_offer(who.champion, '{"total": 20.00, "items": [47]}', '{}', 'web');
+SELECT offer_key FROM who, personalize.decide_offer(who.champion2, '{"total": 20.00, "items": [47]}', '{}', 'web', 1);
+-- An unknown customer is a customer without orders.
+SELECT offer_key FROM who, personalize.decide_offer(who.stranger, '{"total": 31.00}', '{}', 'web');
 
 -- Bad arguments.
 SELECT pg_temp.error_of($$SELECT personalize.decide_offer(NULL)$$);
@@ -168,7 +176,8 @@ SELECT pg_temp.error_of($$SELECT personalize.decide_offer(1, '[]')$$);
 SELECT pg_temp.error_of($$SELECT personalize.decide_offer(1, '{}', '"exit"')$$);
 SELECT pg_temp.error_of($$SELECT personalize.decide_offer(1, '{}', '{}', 'fax')$$);
 SELECT pg_temp.error_of($$SELECT personalize.decide_offer(1, '{}', '{}', 'web', -1)$$);
-SELECT pg_temp.error_of($$SELECT personalize.decide_offer(1, '{"total": "lots"}', '{}', 'web')$$);
+-- A context value a rule reads must have its field's type (values no rule reads are not looked at).
+SELECT pg_temp.error_of($$SELECT personalize.decide_offer(-5, '{"total": "lots"}', '{}', 'web')$$);
 
 -- Batch: every opted-in customer's e-mail offers (the e-mail campaign).
 SELECT e.offer_key, count(*) AS customers

@@ -22,7 +22,7 @@ struct Builder {
         n.kind = kind;
         n.end = ++size;
         n.key = key;
-        n.key_len = key_len;
+        n.key_len = key != nullptr ? key_len : 0;
         n.str = nullptr;
         n.str_len = 0;
         n.number = 0.0;
