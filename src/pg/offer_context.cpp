@@ -58,7 +58,7 @@ std::int64_t offers_logged_since(std::int64_t customer_id, const OfferRow &offer
     if (plan == nullptr) {
         Oid types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID};
         SPIPlanPtr p = SPI_prepare("SELECT count(*) FROM personalize.offer_log l WHERE l.customer_id = $1 "
-                                   "AND l.offer_key = $2 AND l.decided_at > $3 - $4 AND l.decided_at <= $3",
+                                   "AND l.offer_key = $2 AND l.decided_at > $3 - $4",
                                    4, types);
         if (p == nullptr)
             ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not prepare the frequency cap count")));

@@ -41,7 +41,8 @@ void compile_offer_rules(const OfferCatalogue &offers, std::vector<rules::RulePt
 void evaluate_offers(const OfferCatalogue &offers, const std::vector<rules::RulePtr> &compiled,
                      rules::Evaluator &evaluator, bool *eligible, char **reasons, const char *function);
 
-// Decisions logged for (customer, offer) in (now - cap_interval, now], shown
+// Decisions logged for (customer, offer) after now - cap_interval (a racing
+// decision that waited for our lock may log a time after our "now"), shown
 // or held out. PostgreSQL code (runs its own SPI connection). read_only =
 // false takes a fresh snapshot (decide_offer, after locking the customer);
 // true uses the calling statement's (explain_offer).

@@ -68,5 +68,36 @@ SQL
     psql -qX -c "SELECT cron.unschedule('refresh-product-rules')" -c "DROP SCHEMA cron_shop CASCADE" >/dev/null
 }
 
+# Frequency caps hold under concurrency: 8 clients decide for the same
+# customer at once, 25 times each, for an offer capped at once a day; the
+# log must have exactly one row. Under REPEATABLE READ a racing decision
+# fails with a serialization error (pgbench retries it), never exceeds the cap.
+check_concurrent_caps() {
+    local name=concurrent_caps script logged level
+    psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SELECT personalize.load_demo_shop('caps_shop', 'tiny', 1);
+SELECT personalize.configure_offer_context('caps_shop.orders');
+INSERT INTO personalize.offers (offer_key, rule, percent_off, channels, cap_count, cap_interval)
+VALUES ('once_a_day', 'cart.total >= 1 GBP', 5, '{web}', 1, '1 day');
+SQL
+    script=$(mktemp)
+    echo "SELECT count(*) FROM personalize.decide_offer(424242, '{\"total\": 9.99}', '{}', 'web');" >"$script"
+    for level in "read committed" "repeatable read"; do
+        psql -qX -c "DELETE FROM personalize.offer_log" >/dev/null
+        PGOPTIONS="-c default_transaction_isolation=${level// /\\ }" \
+            pgbench -n -c 8 -j 8 -t 25 --max-tries=100 -f "$script" >/dev/null 2>&1
+        logged=$(psql -qXAt -c "SELECT count(*) FROM personalize.offer_log WHERE customer_id = 424242")
+        if [ "$logged" = 1 ]; then
+            echo "PASS $name ($level): 8 clients x 25 concurrent decisions logged the capped offer once"
+        else
+            echo "FAIL $name ($level): the offer capped at 1 was logged $logged times"
+        fi
+    done
+    rm -f "$script"
+    psql -qX -c "DELETE FROM personalize.offers" -c "DELETE FROM personalize.offer_log" \
+         -c "DELETE FROM personalize.offer_context_source" -c "DROP SCHEMA caps_shop CASCADE" >/dev/null
+}
+
 check_cancel
 check_pg_cron_refresh
+check_concurrent_caps
