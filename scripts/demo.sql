@@ -124,9 +124,86 @@ SELECT c.name AS suggestion, round(s.score::numeric, 3) AS score, s.source,
 FROM personalize.cart_suggestions(
          (SELECT array_agg(product_id) FROM shop.products WHERE name IN ('Phone case 1', 'Printer 1')),
          'product_rules', 5) s
-JOIN shop.products c ON c.product_id = s.item;
+JOIN shop.products c ON c.product_id = s.item
+ORDER BY s.score DESC, c.name;
 
 \echo
 \echo 'An empty cart falls back to the best sellers:'
 SELECT c.name AS suggestion, s.source
 FROM personalize.cart_suggestions('{}', 'product_rules', 3) s JOIN shop.products c ON c.product_id = s.item;
+
+\echo
+\echo '== Offers: rules as data in personalize.offers, evaluated in C++ (docs/offers.md) =='
+-- Model outputs per customer, as a nightly refresh would store them.
+CREATE TABLE shop.customer_features AS
+SELECT s.customer_id, r.segment, r.r, r.f, r.m,
+       personalize.probability_alive(m.bgnbd, s.frequency, s.recency, s.age) AS p_alive,
+       personalize.customer_lifetime_value(m.bgnbd, m.spend, s.frequency, s.recency, s.age, s.monetary, 12, 4.345, 0.01) AS clv
+FROM summary s JOIN rfm r USING (customer_id), models m;
+ALTER TABLE shop.customer_features ADD PRIMARY KEY (customer_id);
+SELECT personalize.configure_offer_context('shop.orders', 'shop.customers', 'shop.customer_features', 'GBP') \gset
+INSERT INTO personalize.offers (offer_key, description, rule, percent_off, free_shipping, reward_item, channels,
+                                priority, stacking, cap_count, cap_interval, holdout_share, experiment_key)
+SELECT * FROM (VALUES
+    ('first_order', '10% off and free shipping on a first order of £30 or more',
+     'customer.orders = 0 and cart.total >= 30 GBP', 10, true, NULL::bigint, '{web,app}'::text[], 10, 'exclusive',
+     NULL::int, NULL::interval, 0.1::float8, 'first_order_2026'),
+    ('win_back', '10% to come back after 90 days without an order',
+     'customer.orders > 0 and days_since(customer.last_order_at) > 90 and customer.p_alive < 0.5',
+     10, false, NULL, '{email,web}', 20, 'exclusive', 1, '30 days', 0.2, NULL),
+    ('exit_save', '5% off if you complete your order now',
+     'session.exit_intent and cart.items > 0 and cart.total >= 100 GBP and not session.offer_shown and coalesce(session.propensity, 0) < 0.3',
+     5, false, NULL, '{exit}', 5, 'exclusive', 1, '1 day', 0, NULL),
+    ('protect_your_phone', '15% off a screen protector with your phone case',
+     format('contains(cart.items, %s) and not contains(cart.items, %s)',
+            (SELECT product_id FROM shop.products WHERE name = 'Phone case 1'),
+            (SELECT product_id FROM shop.products WHERE name = 'Screen protector 1')),
+     15, false, (SELECT product_id FROM shop.products WHERE name = 'Screen protector 1'), '{web,product_page}', 50,
+     'stackable', NULL, NULL, 0, NULL),
+    ('loyal_free_shipping', 'Free shipping this week for our best customers',
+     'customer.email_opt_in and customer.segment in [''Champions'', ''Loyal Customers'', ''Potential Loyalists'']',
+     NULL, true, NULL, '{email,web}', 30, 'stackable', 1, '7 days', 0, NULL)) v;
+SELECT offer_key, channels, priority, stacking, rule FROM personalize.offers ORDER BY priority;
+
+\echo
+\echo 'Decisions right now (decide_offer: history + cart + session, holdout, caps, priority, stacking; logged):'
+CREATE TEMP TABLE shoppers (who text, customer_id bigint, cart jsonb, session jsonb, channel text);
+INSERT INTO shoppers
+SELECT 'new visitor, £45 cart', (SELECT min(i) FROM generate_series(100001, 100100) i
+                                 WHERE personalize.holdout_draw(i, 'first_order_2026') >= 0.1),
+       '{"total": 45.00, "items": [1]}'::jsonb, '{"id": "web-1"}'::jsonb, 'web'
+UNION ALL
+SELECT 'new visitor in the control group', (SELECT min(i) FROM generate_series(100001, 100100) i
+                                            WHERE personalize.holdout_draw(i, 'first_order_2026') < 0.1),
+       '{"total": 45.00, "items": [1]}', '{"id": "web-2"}', 'web'
+UNION ALL
+SELECT 'lapsed customer (e-mail)', (SELECT f.customer_id FROM shop.customer_features f
+                                    WHERE f.p_alive < 0.5 AND personalize.holdout_draw(f.customer_id, 'win_back') >= 0.2
+                                    ORDER BY f.clv DESC LIMIT 1), '{}', '{}', 'email'
+UNION ALL
+SELECT 'champion leaving a £180 cart', (SELECT f.customer_id FROM shop.customer_features f JOIN shop.customers c USING (customer_id)
+                                        WHERE f.segment = 'Champions' AND c.email_opt_in ORDER BY f.customer_id LIMIT 1),
+       '{"total": 180.00, "items": [3, 8]}', '{"exit_intent": true, "offer_shown": false}', 'exit'
+UNION ALL
+SELECT 'champion with a phone case in the cart', (SELECT f.customer_id FROM shop.customer_features f JOIN shop.customers c USING (customer_id)
+                                                  WHERE f.segment = 'Champions' AND c.email_opt_in ORDER BY f.customer_id LIMIT 1),
+       jsonb_build_object('total', 24.99, 'items', jsonb_build_array((SELECT product_id FROM shop.products WHERE name = 'Phone case 1'))),
+       '{}', 'web';
+SELECT s.who, s.channel, d.offer_key,
+       concat_ws(' + ', d.percent_off || '% off', CASE WHEN d.free_shipping THEN 'free shipping' END) AS reward, d.reason
+FROM shoppers s LEFT JOIN LATERAL personalize.decide_offer(s.customer_id, s.cart, s.session, s.channel) d ON true;
+\echo 'What was logged (holdout = control group: logged, not shown, so offer_uplift() can compare):'
+SELECT l.customer_id, l.offer_key, l.channel, l.holdout, l.session_id FROM personalize.offer_log l ORDER BY l.decision_id;
+
+\echo
+\echo 'Why did the shopper with a £12 cart not get the first-order offer? (explain_offer)'
+SELECT "check", condition, value, result
+FROM personalize.explain_offer('first_order', '{"customer": {"orders": 0}, "cart": {"total": 12.00}, "currency": "GBP"}', 'web');
+
+\echo
+\echo 'The e-mail campaign: every opted-in customer''s eligible offers as of 2026-01-01 (eligible_offers in batch):'
+SELECT e.offer_key, count(*) AS customers
+FROM personalize.offer_contexts('2026-01-01') c
+CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e
+WHERE (c.context #>> '{customer,email_opt_in}')::boolean
+GROUP BY e.offer_key ORDER BY customers DESC;
