@@ -101,3 +101,21 @@ FROM generate_series(1, 10000) i;
 SELECT round(personalize.normal_two_sided_p(1.959964)::numeric, 4) AS p_at_1_96, personalize.normal_two_sided_p(0) AS p_at_0;
 
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
+
+-- Numbers in contexts are read from jsonb's numeric digits directly: they
+-- must equal numeric::float8 exactly (integers, decimals, tiny and huge
+-- values, negatives, long mantissas that take PostgreSQL's own conversion).
+CREATE TEMP TABLE numbers AS
+SELECT v FROM (VALUES (0::numeric), (-0.0), (1), (-1), (42.50), (12.99), (0.1), (0.3), (1e-22), (123456789012345),
+                      (1234567890123456789), (9007199254740993), (-0.000123456789), (1e22), (1e23), (3.14159265358979323846),
+                      (99999999.9999), (0.00001), (-77777.7777)) t(v)
+UNION ALL
+SELECT ((i * 7919) % 100003 - 50000)::numeric * 10::numeric ^ (i % 12) / 10::numeric ^ (i % 19)
+FROM generate_series(1, 2000) i;
+SET extra_float_digits = 1;  -- shortest exact text of each double, as the rule literal
+SELECT count(*) AS numbers,
+       count(*) FILTER (WHERE personalize.rule_holds(format('customer.attributes.x = %s', v::float8),
+                                                    jsonb_build_object('customer', jsonb_build_object('attributes', jsonb_build_object('x', v)))))
+           AS equal_to_float8
+FROM numbers;
+SET extra_float_digits = 0;

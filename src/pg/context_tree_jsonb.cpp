@@ -1,6 +1,11 @@
+// Walks the jsonb binary containers directly (the layout macros of
+// utils/jsonb.h), which costs a fraction of JsonbIterator's per-container
+// allocations; numbers are converted by jsonb_numeric without text.
 #include "pg/context_tree_jsonb.hpp"
 
 #include <cstdint>
+
+#include "pg/jsonb_numeric.hpp"
 
 namespace personalize::pg {
 
@@ -9,104 +14,89 @@ namespace {
 struct Builder {
     ContextNode *nodes = nullptr;
     std::uint32_t size = 0, capacity = 0;
-    std::uint32_t *open = nullptr;  // indices of the containers being filled
-    std::uint32_t depth = 0, open_capacity = 0;
 
-    ContextNode &add(ContextNode::Kind kind, const char *key, std::uint32_t key_len) {
+    std::uint32_t add(ContextNode::Kind kind, const char *key, std::uint32_t key_len) {
         if (size == capacity) {
-            capacity = capacity == 0 ? 32 : capacity * 2;
+            capacity = capacity == 0 ? 64 : capacity * 2;
             nodes = static_cast<ContextNode *>(nodes == nullptr ? palloc(sizeof(ContextNode) * capacity)
                                                                 : repalloc(nodes, sizeof(ContextNode) * capacity));
         }
         ContextNode &n = nodes[size];
         n.kind = kind;
-        n.end = ++size;
+        n.end = size + 1;
         n.key = key;
         n.key_len = key != nullptr ? key_len : 0;
         n.str = nullptr;
         n.str_len = 0;
         n.number = 0.0;
-        return n;
-    }
-    void push(ContextNode::Kind kind, const char *key, std::uint32_t key_len) {
-        if (depth >= static_cast<std::uint32_t>(kMaxContextDepth))
-            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                            errmsg("context: JSON nested deeper than %d levels", kMaxContextDepth)));
-        add(kind, key, key_len);
-        if (depth == open_capacity) {
-            open_capacity = open_capacity == 0 ? 16 : open_capacity * 2;
-            open = static_cast<std::uint32_t *>(open == nullptr ? palloc(sizeof(std::uint32_t) * open_capacity)
-                                                                : repalloc(open, sizeof(std::uint32_t) * open_capacity));
-        }
-        open[depth++] = size - 1;
-    }
-    void pop() {
-        if (depth > 0) nodes[open[--depth]].end = size;
+        return size++;
     }
 };
 
-void set_scalar(ContextNode &node, const JsonbValue &v) {
-    switch (v.type) {
-        case jbvNull: node.kind = ContextNode::Null; break;
-        case jbvBool: node.kind = v.val.boolean ? ContextNode::True : ContextNode::False; break;
-        case jbvString:
-            node.kind = ContextNode::String;
-            node.str = v.val.string.val;
-            node.str_len = static_cast<std::uint32_t>(v.val.string.len);
-            break;
-        case jbvNumeric:
-            node.kind = ContextNode::Number;
-            node.number = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(v.val.numeric)));
-            break;
-        default:
-            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("unexpected jsonb value type %d", v.type)));
+void add_container(Builder &b, const JsonbContainer *container, const char *key, std::uint32_t key_len, int depth);
+
+// Child `i` of a container: its entry, and its data at base + offset.
+void add_child(Builder &b, JEntry entry, const char *base, std::uint32_t offset, std::uint32_t length, const char *key,
+               std::uint32_t key_len, int depth) {
+    if (JBE_ISSTRING(entry)) {
+        ContextNode &n = b.nodes[b.add(ContextNode::String, key, key_len)];
+        n.str = base + offset;
+        n.str_len = length;
+    } else if (JBE_ISNUMERIC(entry)) {
+        const std::uint32_t at = b.add(ContextNode::Number, key, key_len);
+        b.nodes[at].number = numeric_to_double(reinterpret_cast<Numeric>(const_cast<char *>(base + INTALIGN(offset))));
+    } else if (JBE_ISBOOL_TRUE(entry)) {
+        b.add(ContextNode::True, key, key_len);
+    } else if (JBE_ISBOOL_FALSE(entry)) {
+        b.add(ContextNode::False, key, key_len);
+    } else if (JBE_ISNULL(entry)) {
+        b.add(ContextNode::Null, key, key_len);
+    } else {
+        add_container(b, reinterpret_cast<const JsonbContainer *>(base + INTALIGN(offset)), key, key_len, depth + 1);
     }
+}
+
+void add_container(Builder &b, const JsonbContainer *container, const char *key, std::uint32_t key_len, int depth) {
+    if (depth > kMaxContextDepth)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("context: JSON nested deeper than %d levels", kMaxContextDepth)));
+    const std::uint32_t count = container->header & JB_CMASK;
+    const bool object = (container->header & JB_FOBJECT) != 0;
+    const std::uint32_t entries = object ? 2 * count : count;
+    const char *base = reinterpret_cast<const char *>(&container->children[entries]);
+
+    // Offsets of all entries in one pass (JEntries store a length, or every
+    // JB_OFFSET_STRIDE-th an end offset).
+    std::uint32_t small[64];
+    std::uint32_t *offsets = entries + 1 <= 64 ? small : static_cast<std::uint32_t *>(palloc(sizeof(std::uint32_t) * (entries + 1)));
+    std::uint32_t offset = 0;
+    for (std::uint32_t i = 0; i < entries; ++i) {
+        offsets[i] = offset;
+        JBE_ADVANCE_OFFSET(offset, container->children[i]);
+    }
+    offsets[entries] = offset;
+
+    if (container->header & JB_FSCALAR) {  // a bare scalar document: one element, no array
+        add_child(b, container->children[0], base, offsets[0], offsets[1] - offsets[0], key, key_len, depth);
+    } else {
+        const std::uint32_t self = b.add(object ? ContextNode::Object : ContextNode::Array, key, key_len);
+        for (std::uint32_t i = 0; i < count; ++i) {
+            const std::uint32_t v = object ? count + i : i;
+            const char *child_key = object ? base + offsets[i] : nullptr;
+            const std::uint32_t child_key_len = object ? offsets[i + 1] - offsets[i] : 0;
+            add_child(b, container->children[v], base, offsets[v], offsets[v + 1] - offsets[v], child_key, child_key_len,
+                      depth);
+        }
+        b.nodes[self].end = b.size;
+    }
+    if (offsets != small) pfree(offsets);
 }
 
 }  // namespace
 
 ContextTree jsonb_context_tree(Jsonb *value) {
     Builder b;
-    JsonbIterator *it = JsonbIteratorInit(&value->root);
-    JsonbValue v;
-    JsonbIteratorToken token;
-    const char *key = nullptr;
-    std::uint32_t key_len = 0;
-    bool raw_scalar = false;
-    while ((token = JsonbIteratorNext(&it, &v, false)) != WJB_DONE) {
-        switch (token) {
-            case WJB_BEGIN_ARRAY:
-                // A bare scalar document is stored as a one-element "raw scalar" array.
-                if (v.val.array.rawScalar) {
-                    raw_scalar = true;
-                    break;
-                }
-                b.push(ContextNode::Array, key, key_len);
-                key = nullptr;
-                break;
-            case WJB_BEGIN_OBJECT:
-                b.push(ContextNode::Object, key, key_len);
-                key = nullptr;
-                break;
-            case WJB_KEY:
-                key = v.val.string.val;
-                key_len = static_cast<std::uint32_t>(v.val.string.len);
-                break;
-            case WJB_VALUE:
-            case WJB_ELEM:
-                set_scalar(b.add(ContextNode::Null, key, key_len), v);
-                key = nullptr;
-                break;
-            case WJB_END_ARRAY:
-                if (!(raw_scalar && b.depth == 0)) b.pop();
-                break;
-            case WJB_END_OBJECT:
-                b.pop();
-                break;
-            default:
-                break;
-        }
-    }
+    add_container(b, &value->root, nullptr, 0, 1);
     ContextTree tree;
     tree.nodes = b.nodes;
     tree.size = b.size;

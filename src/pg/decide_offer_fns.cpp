@@ -15,6 +15,7 @@
 #include "pg/context_tree_jsonb.hpp"
 #include "pg/offer_catalogue.hpp"
 #include "pg/offer_context.hpp"
+#include "pg/srf.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -226,8 +227,7 @@ PERSONALIZE_FUNCTION(personalize_decide_offer) {
                                        outcome[i] == offers::Outcome::Holdout, session_id, reasons[i]);
     SPI_finish();
 
-    InitMaterializedSRF(fcinfo, 0);
-    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    ReturnSetInfo *rsinfo = pg::init_materialized_srf(fcinfo);
     for (int i = 0; i < n; ++i) {
         if (outcome[i] != offers::Outcome::Shown) continue;
         const pg::OfferRow &o = catalogue.rows[i];

@@ -13,6 +13,7 @@
 #include "pg/offer_catalogue.hpp"
 #include "pg/offer_context.hpp"
 #include "pg/rule_cache.hpp"
+#include "pg/srf.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -74,8 +75,7 @@ PERSONALIZE_FUNCTION(personalize_eligible_offers) {
         pg::evaluate_offers(offers, site.rules, evaluator, eligible, reasons, "eligible_offers");
     });
 
-    InitMaterializedSRF(fcinfo, 0);
-    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    ReturnSetInfo *rsinfo = pg::init_materialized_srf(fcinfo);
     for (int i = 0; i < offers.count; ++i) {
         if (!eligible[i]) continue;
         const pg::OfferRow &o = offers.rows[i];
@@ -142,8 +142,7 @@ PERSONALIZE_FUNCTION(personalize_explain_offer) {
     });
     const TimestampTz now_ts = pg::from_unix_micros(now);
 
-    InitMaterializedSRF(fcinfo, 0);
-    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    ReturnSetInfo *rsinfo = pg::init_materialized_srf(fcinfo);
     int step = 0;
     bool passed = true;
     auto row = [&](int depth, const char *check, const char *condition, const char *value, const char *result) {

@@ -12,6 +12,7 @@
 #include "pg/context_tree_jsonb.hpp"
 #include "pg/offer_catalogue.hpp"
 #include "pg/rule_cache.hpp"
+#include "pg/srf.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -55,8 +56,7 @@ PERSONALIZE_FUNCTION(personalize_check_rule) {
 }
 
 PERSONALIZE_FUNCTION(personalize_rule_fields) {
-    InitMaterializedSRF(fcinfo, 0);
-    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    ReturnSetInfo *rsinfo = pg::init_materialized_srf(fcinfo);
     const std::vector<rules::FieldInfo> *fields = nullptr;
     pg::cpp([&] { fields = &rules::field_catalogue(); });
     for (const rules::FieldInfo &f : *fields) {
