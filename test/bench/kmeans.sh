@@ -3,16 +3,19 @@
 # features, k = 8) against scikit-learn's KMeans(n_clusters=8, n_init=1) with
 # one thread on the same points (exported from the same database).
 #
-#   1. random starts: SEEDS fits on each side, extension and scikit-learn
-#      alternating (so a busy machine slows both alike); each side draws its
-#      own k-means++ start (seed s / random_state s), so single runs differ by
-#      luck and the medians are what compares;
-#   2. the same start: for each seed, personalize.kmeans's own k-means++
-#      centres (written by build/kmeans_same_start, which also times this
-#      project's Lloyd/Hamerly iterations from them in the core library) are
-#      given to scikit-learn as init=array: both sides then run the same
-#      Lloyd iterations, so iterations and inertia must agree and the times
-#      compare the iterations alone.
+# For each of SEEDS seeds, one after the other (so load from other work on
+# the machine hits every kind of run alike):
+#   1. build/kmeans_same_start writes the k-means++ centres that
+#      personalize.kmeans(f, 8, seed) starts from, checks that Lloyd from
+#      them reproduces the core fit, and times both in the core library;
+#   2. the extension's fit in the database (seed), including passing the
+#      arrays through the aggregate;
+#   3. scikit-learn started from those centres (init=array): the same Lloyd
+#      iterations, so iterations and inertia must agree and the pair of
+#      times compares the work per iteration;
+#   4. scikit-learn with its own k-means++ start (random_state = seed).
+# Runs 2 and 4 each draw their own start, so single runs differ by luck (12
+# to 100 iterations on this data) and their medians are what compares.
 #
 # Usage: scripts/with-temp-cluster.sh test/bench/kmeans.sh [POINTS] [SEEDS]
 # (defaults 1000000 and 7; needs python3-sklearn and the CMake build tools).
@@ -62,10 +65,14 @@ median() {
         awk -v f="$1" '{ v[NR] = $1 } END { printf f, (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 best() { printf '%s\n' "$@" | sort -g | head -1; }
-ext_times=() ext_iters=() ext_inertia=() sk_times=() sk_iters=() sk_inertia=()
+# seconds iterations inertia of a result line "...: T s, I iterations, inertia X"
+fields() { sed -E 's/.*: ([0-9.]+) s, ([0-9]+) iterations, inertia ([0-9.e+]+).*/\1 \2 \3/' <<<"$1"; }
+ext_times=() ext_iters=() ext_inertia=() sk_times=() sk_iters=() sk_inertia=() same_ratio=()
 
-echo "== random starts, alternating =="
 for seed in $(seq 1 "$seeds"); do
+    echo "-- seed $seed"
+    "$repo/build/kmeans_same_start" "$csv" 8 "$work" "$seed"
+
     t=$(psql -qX -v ON_ERROR_STOP=1 -c "\timing on" -c "CREATE TABLE km AS SELECT personalize.kmeans(f, 8, $seed) AS m FROM blobs" |
         sed -nE 's/^Time: ([0-9.]+) ms.*/\1/p')
     read -r iterations inertia < <(q -F ' ' -c "SELECT m->>'iterations', round((m->>'inertia')::numeric) FROM km")
@@ -74,20 +81,23 @@ for seed in $(seq 1 "$seeds"); do
     echo "extension seed $seed: $seconds s, $iterations iterations, inertia $inertia"
     ext_times+=("$seconds") ext_iters+=("$iterations") ext_inertia+=("$inertia")
 
+    line=$(sklearn "init $work/init_$seed.csv")
+    echo "$line"
+    read -r same_seconds same_iterations _ < <(fields "$line")
+    [ "$same_iterations" = "$iterations" ] || echo "WARNING: different iterations from the same start"
+    same_ratio+=("$(awk -v a="$same_seconds" -v b="$seconds" 'BEGIN { printf "%.3f", a / b }')")
+
     line=$(sklearn "fit $seed")
     echo "$line"
-    read -r seconds iterations inertia < <(sed -E 's/.*: ([0-9.]+) s, ([0-9]+) iterations, inertia ([0-9.e+]+).*/\1 \2 \3/' <<<"$line")
+    read -r seconds iterations inertia < <(fields "$line")
     sk_times+=("$seconds") sk_iters+=("$iterations") sk_inertia+=("$(awk -v v="$inertia" 'BEGIN { printf "%.0f", v }')")
 done
+echo "== summary over $seeds seeds =="
 for side in extension scikit-learn; do
     if [ $side = extension ]; then times=("${ext_times[@]}") iters=("${ext_iters[@]}") inertia=("${ext_inertia[@]}")
     else times=("${sk_times[@]}") iters=("${sk_iters[@]}") inertia=("${sk_inertia[@]}"); fi
-    echo "$side: median $(median %.3f "${times[@]}") s, median $(median %.1f "${iters[@]}") iterations," \
+    echo "$side, own k-means++: median $(median %.3f "${times[@]}") s, median $(median %.1f "${iters[@]}") iterations," \
          "median inertia $(median %.0f "${inertia[@]}"), lowest $(best "${inertia[@]}")"
 done
-
-echo "== the same start (personalize.kmeans's k-means++ centres), alternating =="
-for seed in $(seq 1 "$seeds"); do
-    "$repo/build/kmeans_same_start" "$csv" 8 "$work" "$seed"
-    sklearn "init $work/init_$seed.csv"
-done
+echo "scikit-learn from the extension's start / extension: median $(median %.2f "${same_ratio[@]}")x" \
+     "(all: ${same_ratio[*]})"
