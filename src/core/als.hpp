@@ -6,7 +6,11 @@
 // Every (customer, item) pair seen gets preference p = 1 and confidence
 // c = 1 + alpha * strength (strength: e.g. the number of orders with the
 // item); every pair not seen has p = 0 and c = 1. ALS minimises
-//   sum over ALL pairs c_ui (p_ui - x_u . y_i)^2 + regularization (sum |x_u|^2 + sum |y_i|^2)
+//   sum over ALL pairs c_ui (p_ui - x_u . y_i)^2
+//     + regularization (sum n_u |x_u|^2 + sum n_i |y_i|^2)
+// where n_u, n_i count the pairs seen of the customer / item: the
+// regularization is scaled by each row's data, as in ALS-WR (Zhou et al.
+// 2008) and Spark MLlib's ALS, so one value suits small and large shops.
 // alternating: item factors given the customer factors, then customer
 // factors given the item factors (so the returned customer factors solve
 // against the returned item factors, as a fold-in does). Each row is solved
@@ -14,7 +18,7 @@
 //   * "cg": a few conjugate-gradient steps warm-started from the previous
 //     row (Takacs, Pilaszy & Tikk 2011; the method of the `implicit` library),
 //     cost per half-iteration O(nnz * f * steps + rows * f^2 * steps), or
-//   * "cholesky": exactly, by forming YtY + Yt (C_u - I) Y + regularization I
+//   * "cholesky": exactly, by forming YtY + Yt (C_u - I) Y + regularization n_u I
 //     and a Cholesky solve, cost O(nnz * f^2 + rows * f^3).
 // Both use the YtY trick: the unseen pairs are handled by one f x f matrix
 // per half-iteration, never by visiting them.
@@ -49,8 +53,8 @@ constexpr std::int64_t kAlsMaxIterations = 1000;
 struct AlsOptions {
     std::int64_t factors = 64;         // 1 .. kAlsMaxFactors
     std::int64_t iterations = 15;      // 1 .. kAlsMaxIterations
-    double regularization = 0.05;      // >= 0, finite
-    double alpha = 2.0;                // > 0, finite: confidence = 1 + alpha * strength
+    double regularization = 0.5;       // >= 0, finite; scaled by each row's pairs seen
+    double alpha = 5.0;                // > 0, finite: confidence = 1 + alpha * strength
     std::uint64_t seed = 0;
     AlsSolver solver = AlsSolver::ConjugateGradient;
     std::int64_t cg_steps = 3;         // conjugate-gradient steps per row and half-iteration

@@ -267,7 +267,7 @@ std::vector<float> als_fold_in(const AlsModelView &m, const double *gram, const 
     if (known.empty()) return x;
     const auto fi = static_cast<Eigen::Index>(f);
     Eigen::MatrixXd a = Eigen::Map<const Eigen::MatrixXd>(gram, fi, fi);
-    a.diagonal().array() += m.header.regularization;
+    a.diagonal().array() += m.header.regularization * static_cast<double>(known.size());  // as in training
     Eigen::VectorXd b = Eigen::VectorXd::Zero(fi);
     for (std::size_t k = 0; k < known.size(); ++k) {
         const Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXf>(m.item_row(known[k]), fi).cast<double>();

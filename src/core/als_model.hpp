@@ -111,7 +111,8 @@ std::vector<AlsScoredItem> als_recommend(const AlsModelView &model, std::size_t 
 // `strength_count` == `count` of them, finite and > 0; InvalidParameter
 // naming "strengths" prefixed by `function`), solved exactly against the
 // model's item factors:
-//   x = (YtY + Yt (C - I) Y + regularization I)^-1 Yt C p.
+//   x = (YtY + Yt (C - I) Y + regularization n I)^-1 Yt C p
+// with n the number of known distinct items (the scaling of training).
 // Items the model does not know are ignored, duplicates summed. `known`
 // receives the known item indices (ascending, distinct). No known item:
 // x = 0.

@@ -27,26 +27,30 @@ struct SparseView {
     const float *confidence;
 };
 
-// Y^T Y (+ regularization on the diagonal) of n rows of f factors.
-Eigen::MatrixXf gram(const float *rows, std::size_t n, std::size_t f, double regularization) {
+// Y^T Y of n rows of f factors.
+Eigen::MatrixXf gram(const float *rows, std::size_t n, std::size_t f) {
     const Eigen::Map<const RowMatrixF> y(rows, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(f));
-    Eigen::MatrixXf g = y.transpose() * y;
-    g.diagonal().array() += static_cast<float>(regularization);
-    return g;
+    return y.transpose() * y;
 }
 
-// Conjugate-gradient steps on (G + Y^T (C_u - I) Y) x = Y^T C_u p(u) for every
-// row, warm-started from the row's current factors (the `implicit` library's
-// least_squares_cg).
+// The row's regularization: scaled by its number of observed pairs.
+float row_regularization(const SparseView &s, std::size_t u, double regularization) {
+    return static_cast<float>(regularization * static_cast<double>(s.offsets[u + 1] - s.offsets[u]));
+}
+
+// Conjugate-gradient steps on (G + lambda_u I + Y^T (C_u - I) Y) x = Y^T C_u p(u)
+// for every row, warm-started from the row's current factors (the `implicit`
+// library's least_squares_cg).
 void solve_rows_cg(float *x_rows, std::size_t n, const float *y_rows, std::size_t f, const SparseView &s,
-                   const Eigen::MatrixXf &g, std::int64_t steps, const Interrupt &interrupt) {
+                   const Eigen::MatrixXf &g, double regularization, std::int64_t steps, const Interrupt &interrupt) {
     const auto fi = static_cast<Eigen::Index>(f);
     Eigen::VectorXf r(fi), p(fi), ap(fi);
     for (std::size_t u = 0; u < n; ++u) {
         interrupt.poll(64);
         Eigen::Map<Eigen::VectorXf> x(x_rows + u * f, fi);
+        const float lambda = row_regularization(s, u, regularization);
         r.noalias() = g * x;
-        r = -r;
+        r = -r - lambda * x;
         for (std::uint64_t k = s.offsets[u]; k < s.offsets[u + 1]; ++k) {
             const Eigen::Map<const Eigen::VectorXf> y(y_rows + static_cast<std::size_t>(s.index[k]) * f, fi);
             const float c = s.confidence[k];
@@ -57,6 +61,7 @@ void solve_rows_cg(float *x_rows, std::size_t n, const float *y_rows, std::size_
         if (rs_old < 1e-20f) continue;
         for (std::int64_t step = 0; step < steps; ++step) {
             ap.noalias() = g * p;
+            ap += lambda * p;
             for (std::uint64_t k = s.offsets[u]; k < s.offsets[u + 1]; ++k) {
                 const Eigen::Map<const Eigen::VectorXf> y(y_rows + static_cast<std::size_t>(s.index[k]) * f, fi);
                 ap += ((s.confidence[k] - 1.0f) * y.dot(p)) * y;
@@ -76,7 +81,7 @@ void solve_rows_cg(float *x_rows, std::size_t n, const float *y_rows, std::size_
 
 // The exact solve of the same system per row (Hu et al.'s closed form).
 void solve_rows_cholesky(float *x_rows, std::size_t n, const float *y_rows, std::size_t f, const SparseView &s,
-                         const Eigen::MatrixXf &g, const Interrupt &interrupt) {
+                         const Eigen::MatrixXf &g, double regularization, const Interrupt &interrupt) {
     const auto fi = static_cast<Eigen::Index>(f);
     Eigen::MatrixXf a(fi, fi);
     Eigen::VectorXf b(fi);
@@ -84,6 +89,7 @@ void solve_rows_cholesky(float *x_rows, std::size_t n, const float *y_rows, std:
     for (std::size_t u = 0; u < n; ++u) {
         interrupt.poll(16);
         a = g;
+        a.diagonal().array() += row_regularization(s, u, regularization);
         b.setZero();
         for (std::uint64_t k = s.offsets[u]; k < s.offsets[u + 1]; ++k) {
             const Eigen::Map<const Eigen::VectorXf> y(y_rows + static_cast<std::size_t>(s.index[k]) * f, fi);
@@ -103,12 +109,12 @@ void solve_rows_cholesky(float *x_rows, std::size_t n, const float *y_rows, std:
 
 void solve_rows(float *x_rows, std::size_t n, const float *y_rows, std::size_t m, std::size_t f, const SparseView &s,
                 const AlsOptions &o, const Interrupt &interrupt) {
-    const Eigen::MatrixXf g = gram(y_rows, m, f, o.regularization);
+    const Eigen::MatrixXf g = gram(y_rows, m, f);
     interrupt.check();
     if (o.solver == AlsSolver::Cholesky)
-        solve_rows_cholesky(x_rows, n, y_rows, f, s, g, interrupt);
+        solve_rows_cholesky(x_rows, n, y_rows, f, s, g, o.regularization, interrupt);
     else
-        solve_rows_cg(x_rows, n, y_rows, f, s, g, o.cg_steps, interrupt);
+        solve_rows_cg(x_rows, n, y_rows, f, s, g, o.regularization, o.cg_steps, interrupt);
 }
 
 bool all_finite(const ChargedVector<float> &v) {
@@ -119,7 +125,7 @@ bool all_finite(const ChargedVector<float> &v) {
 
 // The objective (see als.hpp) divided by the total confidence
 // customers * items + sum (c - 1), in double.
-double training_loss(const AlsTrainedModel &m, const SparseView &users, const AlsOptions &o) {
+double training_loss(const AlsTrainedModel &m, const SparseView &users, const SparseView &items, const AlsOptions &o) {
     const std::size_t f = static_cast<std::size_t>(o.factors);
     const std::size_t nu = m.customer_ids.size(), ni = m.item_ids.size();
     const Eigen::Map<const RowMatrixF> y(m.item_factors.data(), static_cast<Eigen::Index>(ni), static_cast<Eigen::Index>(f));
@@ -129,7 +135,7 @@ double training_loss(const AlsTrainedModel &m, const SparseView &users, const Al
         const Eigen::Map<const Eigen::VectorXf> xf(m.customer_factors.data() + u * f, static_cast<Eigen::Index>(f));
         const Eigen::VectorXd x = xf.cast<double>();
         loss += x.dot(g * x);  // every pair as if unseen: sum_i (x . y_i)^2
-        norms += x.squaredNorm();
+        norms += static_cast<double>(users.offsets[u + 1] - users.offsets[u]) * x.squaredNorm();
         for (std::uint64_t k = users.offsets[u]; k < users.offsets[u + 1]; ++k) {
             const Eigen::Map<const Eigen::VectorXf> yi(m.item_factors.data() + static_cast<std::size_t>(users.index[k]) * f,
                                                        static_cast<Eigen::Index>(f));
@@ -140,7 +146,8 @@ double training_loss(const AlsTrainedModel &m, const SparseView &users, const Al
         }
     }
     for (std::size_t i = 0; i < ni; ++i)
-        norms += Eigen::Map<const Eigen::VectorXf>(m.item_factors.data() + i * f, static_cast<Eigen::Index>(f))
+        norms += static_cast<double>(items.offsets[i + 1] - items.offsets[i]) *
+                 Eigen::Map<const Eigen::VectorXf>(m.item_factors.data() + i * f, static_cast<Eigen::Index>(f))
                      .cast<double>()
                      .squaredNorm();
     return (loss + o.regularization * norms) / total_confidence;
@@ -253,7 +260,7 @@ AlsTrainedModel als_fit(AlsCollector &data, const AlsOptions &o, const Interrupt
             throw_invalid("als_fit: the factors diverged (not finite) in iteration " + std::to_string(it + 1),
                           "Raise \"regularization\" or lower \"alpha\".");
     }
-    model.loss = training_loss(model, by_customer, o);
+    model.loss = training_loss(model, by_customer, by_item, o);
     return model;
 }
 

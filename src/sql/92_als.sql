@@ -40,8 +40,8 @@ CREATE FUNCTION als_fit_deserialize(bytea, internal) RETURNS internal
 CREATE FUNCTION als_fit_final(internal) RETURNS als_model
     AS 'MODULE_PATHNAME', 'personalize_als_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- Defaults (docs/als.md): factors 64, iterations 15, regularization 0.05,
--- alpha 2, seed 0, solver 'cg'. The final function consumes the collected
+-- Defaults (docs/als.md): factors 64, iterations 15, regularization 0.5,
+-- alpha 5, seed 0, solver 'cg'. The final function consumes the collected
 -- rows (READ_WRITE: its state is never shared).
 CREATE AGGREGATE als_fit(customer_id bigint, item_id bigint, strength float8) (
     SFUNC = als_fit_transfn, STYPE = internal, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
