@@ -191,6 +191,9 @@ LogisticModel logistic_fit(LogisticCollector &data, const LogisticOptions &o, co
     });
     ChargedVector<double> sorted(budget, "logistic_fit input rows");
     sorted.resize(n * p);
+    // y, eta, a trial eta and the residual: four vectors of n doubles.
+    ChargedVector<double> vectors(budget, "logistic_fit work vectors");
+    vectors.reserve(4 * n);
     Eigen::VectorXd y(static_cast<Eigen::Index>(n));
     for (std::size_t i = 0; i < n; ++i) {
         std::copy(rows.data() + static_cast<std::size_t>(order[i]) * p, rows.data() + static_cast<std::size_t>(order[i] + 1) * p,

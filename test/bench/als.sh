@@ -80,7 +80,7 @@ if has train; then
     for solver in cg cholesky; do
         for iterations in 1 2; do
             echo "$solver, $iterations iteration(s):"
-            fit bench_shop.als_probe ", 64, $iterations, 100, 20, 0, '$solver'"
+            fit bench_shop.als_probe ", 64, $iterations, 0.5, 5, 0, '$solver'"
             psql_q -c "SELECT 'loss ' || round(loss::numeric, 6) FROM bench_shop.als_probe, personalize.als_model_info(model)"
         done
     done
@@ -89,16 +89,20 @@ fi
 
 if has serve; then
     echo "## serving (bench shop model)"
-    psql -qX -v ON_ERROR_STOP=1 <<'SQL' | grep -E '^(Time|[a-z])'
+    psql -qXAt -v ON_ERROR_STOP=1 <<'SQL' | sed -E 's/^Time: ([0-9.]+) ms.*/  \1 ms/'
 SET personalize.memory_limit = '4GB';
 SELECT 'stored size: ' || pg_size_pretty(pg_total_relation_size('bench_shop.als_default'));
 \timing on
-SELECT 'cold one-customer top-10 (loads the model):' AS step, count(*) FROM bench_shop.als_default, personalize.als_recommend(model, 1042, 10);
-SELECT 'warm one-customer top-10:' AS step, count(*) FROM bench_shop.als_default, personalize.als_recommend(model, 1043, 10);
-SELECT 'fold-in top-10 for a new customer with 5 items:' AS step, count(*)
+SELECT 'cold one-customer top-10 (a new backend loads and checks the model): ' || count(*) || ' rows'
+FROM bench_shop.als_default, personalize.als_recommend(model, 1042, 10);
+SELECT 'warm one-customer top-10: ' || count(*) || ' rows' FROM bench_shop.als_default, personalize.als_recommend(model, 1043, 10);
+SELECT 'first fold-in top-10 (computes Y^T Y once), 5 items: ' || count(*) || ' rows'
 FROM bench_shop.als_default, personalize.als_recommend_items(model, ARRAY[1, 2, 3, 4, 5]::bigint[], 10);
+SELECT 'next fold-in top-10, 5 items: ' || count(*) || ' rows'
+FROM bench_shop.als_default, personalize.als_recommend_items(model, ARRAY[6, 7, 8, 9, 10]::bigint[], 10);
 CREATE TEMP TABLE all_top10 AS SELECT b.* FROM bench_shop.als_default, personalize.als_recommend_batch(model, 10) b;
-SELECT 'batch top-10 rows: ' || count(*) FROM all_top10;
+\timing off
+SELECT 'batch top-10 for every customer (time above): ' || count(*) || ' rows' FROM all_top10;
 SQL
     cat >/tmp/als_bench_one.sql <<'SQL'
 \set c random(1, 200000)
@@ -112,7 +116,7 @@ fi
 # Evaluates ALS (options $2) and popularity on (train, relevant) tables; $1 = label, $3 = catalogue size.
 evaluate() {
     local label=$1 options=$2 catalogue=$3 train=$4 relevant=$5 fold=${6:-}
-    psql -qX -v ON_ERROR_STOP=1 <<SQL | grep '|'
+    psql -qX -v ON_ERROR_STOP=1 <<SQL | grep '^| '
 \i $lib
 SET personalize.memory_limit = '4GB';
 SET client_min_messages = warning;
@@ -128,18 +132,20 @@ CREATE TEMP TABLE recs_als AS SELECT b.customer_id, b.items AS recommended
 FROM m, personalize.als_recommend_batch(m.model, 10, ARRAY(SELECT customer_id FROM $relevant)) b;"; fi)
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS total_s \gset
 $(if [ -n "$fold" ]; then echo "
+CREATE TEMP TABLE pop AS SELECT item_id, row_number() OVER (ORDER BY count(*) DESC, item_id) AS r FROM $train GROUP BY item_id;
+CREATE INDEX ON pop (r);
+ANALYZE pop;
 CREATE TEMP TABLE recs_pop AS
-WITH pop AS (SELECT item_id, row_number() OVER (ORDER BY count(*) DESC, item_id) AS r FROM $train GROUP BY item_id)
 SELECT v.customer_id, ARRAY(SELECT p.item_id FROM pop p WHERE NOT (p.item_id = ANY (v.shown)) ORDER BY p.r LIMIT 10) AS recommended
 FROM $fold v;"; else echo "
 SELECT pg_temp.popularity_recs('$train', '$relevant', 10, 'recs_pop');"; fi)
-SELECT '$label' || '|popularity|' || customers || '|' || round(precision_at_k::numeric, 4) || '|' || round(recall_at_k::numeric, 4)
-       || '|' || round(ndcg_at_k::numeric, 4) || '|' || round(coverage::numeric, 4) || '|'
+SELECT '| $label' || ' | popularity | ' || customers || ' | ' || round(precision_at_k::numeric, 4) || ' | ' || round(recall_at_k::numeric, 4)
+       || ' | ' || round(ndcg_at_k::numeric, 4) || ' | ' || round(coverage::numeric, 4) || ' | |'
 FROM pg_temp.evaluate('recs_pop', '$relevant', 10, $catalogue);
-SELECT '$label' || '|ALS (' || i.factors || ' factors, reg ' || i.regularization || ', alpha ' || i.alpha || ', ' || i.iterations || ' it)|'
-       || e.customers || '|' || round(e.precision_at_k::numeric, 4) || '|' || round(e.recall_at_k::numeric, 4)
-       || '|' || round(e.ndcg_at_k::numeric, 4) || '|' || round(e.coverage::numeric, 4)
-       || '|fit ' || :'fit_s' || ' s, fit + top-10 ' || :'total_s' || ' s'
+SELECT '| $label' || ' | ALS (' || i.factors || ' factors, reg ' || i.regularization || ', alpha ' || i.alpha || ', ' || i.iterations || ' it) | '
+       || e.customers || ' | ' || round(e.precision_at_k::numeric, 4) || ' | ' || round(e.recall_at_k::numeric, 4)
+       || ' | ' || round(e.ndcg_at_k::numeric, 4) || ' | ' || round(e.coverage::numeric, 4)
+       || ' | fit ' || :'fit_s' || ' s, fit + top-10 ' || :'total_s' || ' s |'
 FROM pg_temp.evaluate('recs_als', '$relevant', 10, $catalogue) e, m, personalize.als_model_info(m.model) i;
 SQL
 }
@@ -209,7 +215,7 @@ if has cj; then
         psql_q <<SQL
 DROP SCHEMA IF EXISTS cj CASCADE;
 CREATE SCHEMA cj;
-CREATE TABLE cj.tx (household_id bigint, store_id bigint, basket_id bigint, product_id bigint, quantity numeric,
+CREATE TABLE cj.tx (household_id bigint, store_id text, basket_id text, product_id bigint, quantity numeric,
                     sales_value numeric, retail_disc numeric, coupon_disc numeric, coupon_match_disc numeric,
                     week int, transaction_timestamp timestamp);
 \copy cj.tx FROM '$data/completejourney/transactions_sample.csv' WITH (FORMAT csv, HEADER)
