@@ -130,7 +130,7 @@ KMeansModel kmeans_fit(const KMeansBuilder &points, const KMeansOptions &options
     const std::size_t k = k_limit;
 
     // 3. Seeding and Lloyd iterations.
-    const std::size_t scratch_size = k * d + 3 * k;
+    const std::size_t scratch_size = lloyd_scratch_size(k, d);
     work.charge(n * (sizeof(std::uint32_t) + 2 * sizeof(double)) + (scratch_size + k * d) * sizeof(double), what);
     std::vector<std::uint32_t> point_labels(n);
     std::vector<double> upper(n), lower(n), scratch(scratch_size), centers(k * d);

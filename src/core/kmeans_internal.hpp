@@ -99,8 +99,12 @@ struct LloydWork {
     std::uint32_t *labels;  // n
     double *upper;          // n: upper bound on the distance to the own centre
     double *lower;          // n: lower bound on the distance to any other centre
-    double *scratch;        // 3 * k * d + 3 * k values
+    double *scratch;        // lloyd_scratch_size(k, d) values
 };
+
+// Values of LloydWork::scratch (sums and transposed centres, k x d each,
+// and a few per-cluster arrays).
+std::size_t lloyd_scratch_size(std::size_t k, std::size_t d);
 
 struct LloydResult {
     std::int64_t iterations = 0;

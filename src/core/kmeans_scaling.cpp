@@ -1,5 +1,6 @@
 // Per-feature scaling of the k-means points (none | zscore | log1p_zscore)
 // and the distinct-point count of the scaled data.
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -47,6 +48,15 @@ double KMeansFeatureScaling::inverse(double z) const {
 
 namespace kmeans_detail {
 
+namespace {
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowMatrixMap = Eigen::Map<RowMatrix>;
+using ConstRowMatrixMap = Eigen::Map<const RowMatrix>;
+using RowArray = Eigen::Array<double, 1, Eigen::Dynamic>;
+
+}  // namespace
+
 std::vector<KMeansScaling> resolve_scaling_kinds(const std::vector<KMeansScaling> &kinds, std::size_t d) {
     if (kinds.empty()) return std::vector<KMeansScaling>(d, KMeansScaling::None);
     if (kinds.size() == 1) return std::vector<KMeansScaling>(d, kinds[0]);
@@ -78,26 +88,23 @@ void transform_points(const KMeansBuilder &points, const std::vector<std::size_t
 ScalingFit fit_scaling(const double *t, std::size_t n, std::size_t d, const std::vector<KMeansScaling> &kinds,
                        const Interrupt &interrupt) {
     // Two passes (mean, then squared deviations): accurate even when the
-    // values sit far from zero.
-    std::vector<double> sum(d, 0.0), lo(t, t + d), hi(t, t + d);
+    // values sit far from zero. Row by row, not with colwise() reductions:
+    // the additions then happen in one fixed order on every machine.
+    const ConstRowMatrixMap points(t, static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(d));
+    RowArray sum = RowArray::Zero(static_cast<Eigen::Index>(d));
+    RowArray lo = points.row(0).array(), hi = lo;
     for (std::size_t i = 0; i < n; ++i) {
         if (i % kPollBlock == 0) interrupt.check();
-        const double *row = t + i * d;
-        for (std::size_t j = 0; j < d; ++j) {
-            sum[j] += row[j];
-            lo[j] = row[j] < lo[j] ? row[j] : lo[j];
-            hi[j] = row[j] > hi[j] ? row[j] : hi[j];
-        }
+        const auto row = points.row(static_cast<Eigen::Index>(i)).array();
+        sum += row;
+        lo = (row < lo).select(row, lo);
+        hi = (row > hi).select(row, hi);
     }
-    std::vector<double> mean(d), ss(d, 0.0);
-    for (std::size_t j = 0; j < d; ++j) mean[j] = lo[j] == hi[j] ? lo[j] : sum[j] / static_cast<double>(n);
+    const RowArray mean = (lo == hi).select(lo, sum / static_cast<double>(n));
+    RowArray ss = RowArray::Zero(static_cast<Eigen::Index>(d));
     for (std::size_t i = 0; i < n; ++i) {
         if (i % kPollBlock == 0) interrupt.check();
-        const double *row = t + i * d;
-        for (std::size_t j = 0; j < d; ++j) {
-            const double dev = row[j] - mean[j];
-            ss[j] += dev * dev;
-        }
+        ss += (points.row(static_cast<Eigen::Index>(i)).array() - mean).square();
     }
 
     ScalingFit fit;
@@ -106,12 +113,13 @@ ScalingFit fit_scaling(const double *t, std::size_t n, std::size_t d, const std:
     for (std::size_t j = 0; j < d; ++j) {
         KMeansFeatureScaling &s = fit.scaling[j];
         s.kind = kinds[j];
-        const double variance = lo[j] == hi[j] ? 0.0 : ss[j] / static_cast<double>(n);
+        const auto col = static_cast<Eigen::Index>(j);
+        const double variance = lo[col] == hi[col] ? 0.0 : ss[col] / static_cast<double>(n);
         if (s.kind == KMeansScaling::None) {
             total_variance += variance;
             continue;
         }
-        s.mean = mean[j];
+        s.mean = mean[col];
         const double sd = std::sqrt(variance);
         if (variance > 0.0 && std::isfinite(sd) && sd > 0.0) {
             s.std = sd;
@@ -126,11 +134,18 @@ ScalingFit fit_scaling(const double *t, std::size_t n, std::size_t d, const std:
 
 void standardize(double *t, std::size_t n, std::size_t d, const std::vector<KMeansFeatureScaling> &scaling,
                  const Interrupt &interrupt) {
-    for (std::size_t i = 0; i < n; ++i) {
-        if (i % kPollBlock == 0) interrupt.check();
-        double *row = t + i * d;
-        for (std::size_t j = 0; j < d; ++j)
-            if (scaling[j].kind != KMeansScaling::None) row[j] = (row[j] - scaling[j].mean) / scaling[j].std;
+    // Unscaled features have mean 0 and std 1: (x - 0) / 1 is x exactly.
+    RowArray mean(static_cast<Eigen::Index>(d)), deviation(static_cast<Eigen::Index>(d));
+    for (std::size_t j = 0; j < d; ++j) {
+        const bool scaled = scaling[j].kind != KMeansScaling::None;
+        mean[static_cast<Eigen::Index>(j)] = scaled ? scaling[j].mean : 0.0;
+        deviation[static_cast<Eigen::Index>(j)] = scaled ? scaling[j].std : 1.0;
+    }
+    for (std::size_t begin = 0; begin < n; begin += kPollBlock) {
+        interrupt.check();
+        const std::size_t rows = std::min(kPollBlock, n - begin);
+        RowMatrixMap block(t + begin * d, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(d));
+        block.array() = (block.array().rowwise() - mean).rowwise() / deviation;
     }
 }
 

@@ -623,26 +623,121 @@ PlainLloyd plain_lloyd(const double *x, std::size_t n, std::size_t d, std::size_
     return r;
 }
 
+// Hamerly's bounds, the fused sweep and the vectorised distances change
+// which distances are computed, never their values or the order of the
+// additions: the centres, labels and iteration counts equal plain Lloyd's
+// bit for bit.
+void expect_hamerly_equals_plain(const std::vector<double> &x, std::size_t d, std::size_t k,
+                                 const std::vector<double> &seeds, double tol) {
+    using namespace kmeans_detail;
+    const std::size_t n = x.size() / d;
+    std::vector<std::uint32_t> labels(n);
+    std::vector<double> upper(n), lower(n), scratch(lloyd_scratch_size(k, d)), centers = seeds;
+    const LloydResult h = lloyd_hamerly(x.data(), n, d, k, centers.data(),
+                                        {labels.data(), upper.data(), lower.data(), scratch.data()}, tol, 300,
+                                        Interrupt());
+    const PlainLloyd p = plain_lloyd(x.data(), n, d, k, seeds, tol, 300);
+    EXPECT_EQ(h.iterations, p.iterations);
+    EXPECT_EQ(centers, p.centers);
+    EXPECT_EQ(labels, p.labels);
+}
+
 TEST(KMeans, HamerlyMatchesPlainLloyd) {
     using namespace kmeans_detail;
-    Random random(31);
-    const std::size_t n = 3000, d = 3, k = 7;
-    std::vector<double> x(n * d);
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < d; ++j) x[i * d + j] = random.normal() + (i % 5 == 0 ? 3.0 : 0.0) * j;
-    std::vector<double> seeds(k * d), closest(n);
-    Random seeding(5);
-    kmeans_plusplus(x.data(), n, d, k, seeding, seeds.data(), closest.data(), Interrupt());
-    for (const double tol : {1e-4, 0.0}) {
-        std::vector<std::uint32_t> labels(n);
-        std::vector<double> upper(n), lower(n), scratch(k * d + 3 * k), centers = seeds;
-        const LloydResult h = lloyd_hamerly(x.data(), n, d, k, centers.data(),
-                                            {labels.data(), upper.data(), lower.data(), scratch.data()}, tol, 300,
-                                            Interrupt());
-        const PlainLloyd p = plain_lloyd(x.data(), n, d, k, seeds, tol, 300);
-        EXPECT_EQ(h.iterations, p.iterations);
-        for (std::size_t i = 0; i < k * d; ++i) EXPECT_NEAR(centers[i], p.centers[i], 1e-12);
-        EXPECT_EQ(labels, p.labels);
+    // d = 1, 3, 5, 8 (the distance kernel's remainder and none), k = 1 to 12
+    // (whole and padded groups of four centres).
+    const std::vector<std::pair<std::size_t, std::size_t>> shapes = {{3, 7}, {1, 3}, {5, 9}, {8, 8}, {8, 12}, {2, 1}};
+    for (const auto &[d, k] : shapes) {
+        SCOPED_TRACE("d " + std::to_string(d) + ", k " + std::to_string(k));
+        Random random(31 + d * 100 + k);
+        const std::size_t n = 3000;
+        std::vector<double> x(n * d);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < d; ++j) x[i * d + j] = random.normal() + (i % 5 == 0 ? 3.0 : 0.0) * j;
+        std::vector<double> seeds(k * d), closest(n);
+        Random seeding(5);
+        kmeans_plusplus(x.data(), n, d, k, seeding, seeds.data(), closest.data(), Interrupt());
+        for (const double tol : {1e-4, 0.0}) expect_hamerly_equals_plain(x, d, k, seeds, tol);
+    }
+}
+
+TEST(KMeans, HamerlyBreaksTiesLikePlainLloyd) {
+    // After the first move the centres are 2, 5.5 and 7, so the points at 6
+    // (in cluster 2) are exactly as far from centres 1 and 2: the lower
+    // index must win, although Hamerly's search tries the point's current
+    // cluster first.
+    const std::vector<double> x = {1, 6, 3, 7, 5, 6, 5};
+    expect_hamerly_equals_plain(x, 1, 3, {0, 5, 7}, 0.0);
+    // The same on a 2-D integer grid with repeated points.
+    std::vector<double> grid;
+    for (int a = 0; a < 9; ++a)
+        for (int b = 0; b < 9; ++b)
+            for (int copy = 0; copy < 1 + (a * b) % 3; ++copy) grid.insert(grid.end(), {double(a), double(b)});
+    expect_hamerly_equals_plain(grid, 2, 5, {8, 8, 0, 0, 8, 0, 0, 8, 4, 4}, 0.0);
+}
+
+// Greedy k-means++ as scikit-learn's _kmeans_plusplus, written plainly (one
+// pass per draw, one per candidate, one to add the chosen centre), for
+// checking the fused, vectorised version.
+std::vector<double> reference_plusplus(const std::vector<double> &x, std::size_t d, std::size_t k,
+                                       std::uint64_t seed) {
+    using kmeans_detail::squared_distance;
+    const std::size_t n = x.size() / d;
+    const std::size_t trials = 2 + static_cast<std::size_t>(std::log(static_cast<double>(k)));
+    Random random(seed);
+    const std::size_t first = static_cast<std::size_t>(random.below(n));
+    std::vector<double> centers(x.begin() + first * d, x.begin() + (first + 1) * d), closest(n);
+    double potential = 0.0;
+    for (std::size_t i = 0; i < n; ++i) potential += closest[i] = squared_distance(&x[i * d], &x[first * d], d);
+    for (std::size_t c = 1; c < k; ++c) {
+        std::vector<std::size_t> candidates(trials);
+        for (std::size_t t = 0; t < trials; ++t) {
+            const double draw = random.uniform() * potential;
+            double cumulative = 0.0;
+            std::size_t pick = n, last_positive = n;
+            for (std::size_t i = 0; i < n && pick == n; ++i) {
+                if (closest[i] > 0.0) last_positive = i;
+                if (cumulative + closest[i] > draw && closest[i] > 0.0) pick = i;
+                cumulative += closest[i];
+            }
+            candidates[t] = pick == n ? last_positive : pick;
+        }
+        std::size_t best = 0;
+        double best_potential = std::numeric_limits<double>::infinity();
+        for (std::size_t t = 0; t < trials; ++t) {
+            double sum = 0.0;
+            for (std::size_t i = 0; i < n; ++i)
+                sum += std::min(squared_distance(&x[i * d], &x[candidates[t] * d], d), closest[i]);
+            if (sum < best_potential) best_potential = sum, best = t;
+        }
+        const double *chosen = &x[candidates[best] * d];
+        centers.insert(centers.end(), chosen, chosen + d);
+        potential = 0.0;
+        for (std::size_t i = 0; i < n; ++i) potential += closest[i] = std::min(closest[i], squared_distance(&x[i * d], chosen, d));
+    }
+    return centers;
+}
+
+TEST(KMeans, SeedingMatchesReference) {
+    using namespace kmeans_detail;
+    // k = 3 (3 candidates, one padded group of four), 8 (4), 60 (6: two
+    // groups); d with and without the kernel's remainder; duplicated points
+    // (zero weight once chosen).
+    const std::vector<std::pair<std::size_t, std::size_t>> shapes = {{2, 3}, {8, 8}, {5, 60}, {1, 4}};
+    for (const auto &[d, k] : shapes) {
+        SCOPED_TRACE("d " + std::to_string(d) + ", k " + std::to_string(k));
+        Random random(7 * d + k);
+        const std::size_t n = 2000;
+        std::vector<double> x(n * d);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < d; ++j)
+                x[i * d + j] = i % 4 == 3 ? x[(i - 1) * d + j] : random.normal() * (1.0 + static_cast<double>(i % 3));
+        for (const std::uint64_t seed : {0u, 1u, 99u}) {
+            std::vector<double> centers(k * d), closest(n);
+            Random r(seed);
+            kmeans_plusplus(x.data(), n, d, k, r, centers.data(), closest.data(), Interrupt());
+            EXPECT_EQ(centers, reference_plusplus(x, d, k, seed)) << "seed " << seed;
+        }
     }
 }
 
@@ -654,7 +749,7 @@ TEST(KMeans, EmptyClusterIsReseeded) {
     const std::size_t n = 7, d = 2, k = 3;
     std::vector<double> centers = {0, 0, 5, 5, 100, 100};
     std::vector<std::uint32_t> labels(n);
-    std::vector<double> upper(n), lower(n), scratch(k * d + 3 * k);
+    std::vector<double> upper(n), lower(n), scratch(lloyd_scratch_size(k, d));
     const LloydResult r = lloyd_hamerly(x.data(), n, d, k, centers.data(),
                                         {labels.data(), upper.data(), lower.data(), scratch.data()}, 0.0, 100,
                                         Interrupt());
