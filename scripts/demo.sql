@@ -207,3 +207,41 @@ FROM personalize.offer_contexts('2026-01-01') c
 CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e
 WHERE (c.context #>> '{customer,email_opt_in}')::boolean
 GROUP BY e.offer_key ORDER BY customers DESC;
+
+\echo
+\echo 'Exit offers for real exit-intent sessions: a purchase-propensity model (docs/propensity.md) fitted on the'
+\echo 'sessions before December scores each one; exit_save goes only to a £100+ cart that would likely be left (< 0.3):'
+CREATE TEMP TABLE session_features AS
+SELECT s.session_id, s.customer_id, s.started_at, s.converted, s.cart_value, s.exit_intent,
+       personalize.session_features(
+           s.pages_viewed, s.items_in_cart, s.cart_value::float8, extract(epoch FROM s.ended_at - s.started_at)::float8,
+           s.exit_intent, s.customer_id IS NOT NULL, h.prior_orders::int,
+           extract(epoch FROM s.started_at - h.last_order_at)::float8 / 86400) AS features
+FROM shop.sessions s
+CROSS JOIN LATERAL (SELECT count(*) AS prior_orders, max(o.ordered_at) AS last_order_at FROM shop.orders o
+                    WHERE o.customer_id = s.customer_id AND o.status <> 'cancelled' AND o.ordered_at < s.started_at) h;
+CREATE TEMP TABLE propensity_model AS
+SELECT personalize.logistic_fit(converted, features, 1.0, personalize.session_feature_names()) AS model
+FROM session_features WHERE started_at < '2025-12-01';
+SELECT round(personalize.auc(personalize.logistic_score(m.model, f.features), f.converted)::numeric, 3) AS "held-out AUC"
+FROM session_features f, propensity_model m WHERE f.started_at >= '2025-12-01';
+WITH exits AS (
+    SELECT f.session_id, f.customer_id, f.cart_value, personalize.logistic_score(m.model, f.features) AS propensity
+    FROM session_features f, propensity_model m
+    WHERE f.started_at >= '2025-12-01' AND f.exit_intent AND f.customer_id IS NOT NULL AND f.cart_value >= 100
+), picked AS (
+    (SELECT * FROM exits WHERE propensity < 0.3 ORDER BY session_id LIMIT 3)
+    UNION ALL
+    (SELECT * FROM exits WHERE propensity >= 0.3 ORDER BY session_id LIMIT 2)
+)
+SELECT p.session_id, p.cart_value AS "cart £", round(p.propensity::numeric, 3) AS propensity,
+       coalesce(d.offer_key, '(none)') AS "exit offer"
+FROM picked p
+LEFT JOIN LATERAL personalize.decide_offer(
+    p.customer_id,
+    jsonb_build_object('total', p.cart_value,
+                       'items', (SELECT coalesce(jsonb_agg(e.product_id), '[]') FROM shop.session_events e
+                                 WHERE e.session_id = p.session_id AND e.event_type = 'add_to_cart')),
+    jsonb_build_object('id', p.session_id::text, 'exit_intent', true, 'offer_shown', false, 'propensity', p.propensity),
+    'exit') d ON true
+ORDER BY p.propensity;

@@ -101,11 +101,18 @@ INSERT INTO ctx VALUES
                                    "segment": "Champions"}, "cart": {"total": "180.00 GBP", "items": [47, 12]},
                                    "session": {"exit_intent": true, "offer_shown": false, "propensity": 0.1},
                                    "now": "2025-12-01T00:00:00Z"}'),
+    ('exit, likely buyer',       '{"cart": {"total": "180.00 GBP", "items": [12]}, "session": {"exit_intent": true, "offer_shown": false,
+                                   "propensity": 0.8}, "currency": "GBP"}'),
     ('exit, already shown',      '{"cart": {"total": "180.00 GBP", "items": [12]}, "session": {"exit_intent": true, "offer_shown": true},
                                    "now": "2025-12-01T00:00:00Z"}');
 SELECT c.name, e.offer_key, e.percent_off, e.free_shipping, e.reward_item IS NOT NULL AS on_an_item, e.reason
 FROM ctx c CROSS JOIN LATERAL personalize.eligible_offers(c.context) e
 ORDER BY c.name, e.priority;
+-- The exit offer goes to a big cart that would likely be left: low purchase
+-- propensity (docs/propensity.md), no offer shown yet in the session.
+SELECT c.name, EXISTS (SELECT 1 FROM personalize.eligible_offers(c.context, 'exit') e WHERE e.offer_key = 'exit_save')
+           AS gets_exit_offer
+FROM ctx c WHERE c.name LIKE '%exit%' ORDER BY c.name;
 -- Per channel.
 SELECT c.name, array_agg(e.offer_key ORDER BY e.priority) AS email_offers
 FROM ctx c CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e GROUP BY c.name ORDER BY c.name;
