@@ -239,8 +239,8 @@ struct Found {
     BindState state;
     std::uint32_t node;
     // Attributes: the objects from NS.attributes down to the value's parent
-    // (for an amount's currency). Deeper paths than the array holds are cut.
-    std::uint32_t chain[16];
+    // (for an amount's currency); objects deeper than kMaxContextDepth are not searched.
+    std::uint32_t chain[kMaxContextDepth];
     std::size_t chain_size;
 };
 
@@ -263,7 +263,7 @@ Found find(EvalState &s, const FieldRef &f) {
     } else {
         n = as_object(s, s.attributes_node[f.ns], f, 2);
         for (std::size_t i = 2; n >= 0 && i < f.segments.size(); ++i) {
-            if (out.chain_size < 16) out.chain[out.chain_size++] = static_cast<std::uint32_t>(n);
+            if (out.chain_size < kMaxContextDepth) out.chain[out.chain_size++] = static_cast<std::uint32_t>(n);
             n = member(s, static_cast<std::uint32_t>(n), f.segments[i]);
             if (n >= 0 && s.tree.nodes[n].kind == ContextNode::Null) n = kNullNode;
             if (i + 1 < f.segments.size()) n = as_object(s, n, f, i + 1);

@@ -117,7 +117,9 @@ TEST(OfferRuleDocs, EveryExampleIsReal) {
                     }
                 } else {
                     EXPECT_EQ(truth_name(evaluator.evaluate(*r)), result) << "docs line " << b.line << ": " << rule;
-                    if (!why.empty()) EXPECT_EQ(evaluator.reason(*r), why) << "docs line " << b.line;
+                    if (!why.empty()) {
+                        EXPECT_EQ(evaluator.reason(*r), why) << "docs line " << b.line;
+                    }
                 }
                 ++evals;
             }
