@@ -49,8 +49,11 @@ status=$?
 elapsed=$(( $(date +%s) - start ))
 runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$work/fuzz.log" | grep -oE '[0-9]+$' | tail -1)
 [ -z "$runs" ] && runs=$(grep -oE '^Done [0-9]+ runs' "$work/fuzz.log" | grep -oE '[0-9]+' | tail -1)
+# -fork mode prints "#N: cov: ..." status lines instead (N counts every job's runs).
+[ -z "$runs" ] && runs=$(grep -oE '^#[0-9]+: cov:' "$work/fuzz.log" | grep -oE '[0-9]+' | tail -1)
 crash=$(ls "$work/artifacts" 2>/dev/null | head -1)
-if [ $status -ne 0 ] || [ -n "$crash" ]; then
+bad_jobs=$(grep -oE 'oom/timeout/crash: [0-9]+/[0-9]+/[0-9]+' "$work/fuzz.log" | tail -1 | grep -vE ': 0/0/0$')
+if [ $status -ne 0 ] || [ -n "$crash" ] || [ -n "$bad_jobs" ]; then
     keep=$(mktemp -d -t offer_rules_crash.XXXXXX)
     cp -r "$work/artifacts" "$work/fuzz.log" "$keep/" 2>/dev/null
     grep -E 'ERROR|SUMMARY|offer_rules_fuzz:|runtime error|deadly' "$work/fuzz.log" | head -5 >&2
