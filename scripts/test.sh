@@ -2,7 +2,9 @@
 # Runs every test of pg_personalize and ends with "N passed, M failed":
 #   1. C++ unit tests of src/core (GoogleTest under ctest);
 #   2. the pg_regress suite (sql/*.sql) against a throwaway PostgreSQL 15;
-#   3. when ../shared/data exists: validations against published numbers.
+#   3. when ../shared/data exists: validations against published numbers;
+#   4. the offer rule fuzzer (libFuzzer, ASan + UBSan) for 60 s (FUZZ_SECONDS),
+#      skipped with a message when clang or its fuzzer runtime is missing.
 # Installs missing Debian packages first (apt-get; sudo when not root).
 # Options: --sanitize  also build and run the unit tests with ASan + UBSan.
 set -uo pipefail
@@ -92,6 +94,18 @@ if [ -d "$shared" ]; then
     checks test/validate/run-all.sh "$shared"
 else
     echo "skipped: $shared not found (the validations need the real datasets)"
+fi
+
+section "fuzz: offer rule language (${FUZZ_SECONDS:-60} s, clang, ASan + UBSan)"
+test/fuzz/run.sh "${FUZZ_SECONDS:-60}" >"$log_dir/fuzz.log" 2>&1
+grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log" || tail -40 "$log_dir/fuzz.log"
+if grep -q '^PASS ' "$log_dir/fuzz.log"; then
+    count 1 0
+elif grep -q '^SKIP ' "$log_dir/fuzz.log"; then
+    :  # no clang: reported above, not counted
+else
+    grep -vE '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log" | tail -20
+    count 0 1
 fi
 
 echo

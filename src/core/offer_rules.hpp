@@ -90,6 +90,7 @@ private:
 };
 
 // Per-backend cache of compiled rules keyed by rule text, bounded (LRU) by entries.
+// Not thread-safe (one per backend); the rules it hands out are.
 class RuleCache {
 public:
     explicit RuleCache(std::size_t max_entries = 1024);  // 0 is taken as 1

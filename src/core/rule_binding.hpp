@@ -17,7 +17,8 @@ namespace personalize::rules::detail {
 const FieldBinding &bind_slow(EvalState &s, const FieldRef &field);
 
 inline const FieldBinding &bind(EvalState &s, const FieldRef &field) {
-    if (field.catalogue >= 0 && (s.bound >> field.catalogue & 1))
+    if (field.catalogue >= 0 && static_cast<std::size_t>(field.catalogue) < kMaxCatalogueFields &&
+        (s.bound >> field.catalogue & 1))
         return s.catalogue[static_cast<std::size_t>(field.catalogue)];
     return bind_slow(s, field);
 }

@@ -44,6 +44,8 @@ public:
             f.catalogue = u.catalogue;
             const std::string &ns = f.segments[0];
             f.ns = f.segments.size() < 2 ? -1 : ns == "customer" ? 0 : ns == "cart" ? 1 : ns == "session" ? 2 : -1;
+            if (u.catalogue < 0 && f.ns >= 0 && f.segments.size() > 2)
+                f.attribute = u.path.substr(f.segments[0].size() + std::string(".attributes.").size());
             f.hash = fnv1a(u.path, static_cast<std::uint8_t>(u.type));
             p_.fields.push_back(std::move(f));
         }
@@ -101,9 +103,12 @@ private:
     std::uint16_t site(Site::Verb verb, std::uint32_t left_from, std::uint32_t left_to, std::uint32_t right) {
         Site s;
         s.verb = verb;
-        s.left = ast_.source(node(left_from).outer_begin, node(left_to).outer_end);
-        if (left_from == left_to) s.left = ast_.source(node(left_from));
-        s.right = ast_.source(node(right));
+        // Message texts only: cut, so that a long chain of sums does not keep
+        // a quadratic amount of text in the compiled rule.
+        s.left = truncate_utf8(left_from == left_to ? ast_.source(node(left_from))
+                                                    : ast_.source(node(left_from).outer_begin, node(left_to).outer_end),
+                               80);
+        s.right = truncate_utf8(ast_.source(node(right)), 80);
         s.left_literal = left_from == left_to && is_literal(ast_, left_from);
         s.right_literal = is_literal(ast_, right);
         s.offset = node(left_from).outer_begin;
@@ -178,6 +183,8 @@ private:
             case NodeKind::Field:
                 if (n.catalogue >= 0 && std::string_view(catalogue()[static_cast<std::size_t>(n.catalogue)].path) == "now")
                     emit(Op::Now, 1);
+                else if (n.catalogue >= 0)  // a = 1: site is the catalogue slot (the VM's fast path)
+                    emit(Op::Field, 1, static_cast<std::uint32_t>(n.field), 1, static_cast<std::uint16_t>(n.catalogue));
                 else
                     emit(Op::Field, 1, static_cast<std::uint32_t>(n.field));
                 break;

@@ -18,7 +18,7 @@ namespace personalize::rules::detail {
 
 enum class Op : std::uint8_t {
     Const,         // push constants[arg]
-    Field,         // push fields[arg] (bound on first use)
+    Field,         // push fields[arg] (bound on first use); a = 1: site = its catalogue slot
     Now,           // push the evaluation time
     JumpIfFalse,   // and: if the top is false jump to arg, keeping it
     JumpIfTrue,    // or: if the top is true jump to arg, keeping it
@@ -49,6 +49,7 @@ struct FieldRef {
     Type type;                          // Any: only tested with is [not] null
     int catalogue;                      // index in the catalogue, -1 for attributes
     int ns;                             // 0 customer, 1 cart, 2 session, -1 top level (now)
+    std::string attribute;              // attributes: the path after "NS.attributes."
     std::uint64_t hash;                 // of path and type (attribute memo in the evaluator)
 };
 

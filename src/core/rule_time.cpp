@@ -40,13 +40,17 @@ public:
         ++i_;
         return true;
     }
-    // Exactly n digits.
+    // Exactly n digits (bounds checked once).
     bool digits(int n, int &value) {
-        value = 0;
+        if (s_.size() - i_ < static_cast<std::size_t>(n)) return false;
+        int v = 0;
         for (int k = 0; k < n; ++k) {
-            if (at_end() || s_[i_] < '0' || s_[i_] > '9') return false;
-            value = value * 10 + (s_[i_++] - '0');
+            const unsigned d = static_cast<unsigned>(s_[i_ + static_cast<std::size_t>(k)] - '0');
+            if (d > 9) return false;
+            v = v * 10 + static_cast<int>(d);
         }
+        i_ += static_cast<std::size_t>(n);
+        value = v;
         return true;
     }
     std::size_t pos() const { return i_; }
@@ -72,6 +76,16 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
 }  // namespace
 
 bool parse_timestamp(std::string_view text, std::int64_t &micros, std::string &why) {
+    if (!text.empty() && (text[0] < '0' || text[0] > '9')) {
+        if (text == "infinity" || text == "+infinity") {
+            micros = kInfinityTime;
+            return true;
+        }
+        if (text == "-infinity") {
+            micros = kMinusInfinityTime;
+            return true;
+        }
+    }
     if (text == "infinity" || text == "+infinity") {
         micros = kInfinityTime;
         return true;

@@ -82,59 +82,64 @@ double elapsed(std::int64_t now, std::int64_t t, std::int64_t unit, bool &ok) {
 }  // namespace
 
 Slot run(EvalState &s, const Program &p, std::uint32_t begin, std::uint32_t end) {
+    // An index, not a pointer walked down: GCC's object-size sanitizer
+    // misreads pointers decremented into an array.
     Slot stack[kStackSize];
-    Slot *sp = stack;
+    std::size_t n = 0;
     const Instr *code = p.code.data();
     std::uint32_t pc = begin;
     while (pc < end) {
         const Instr &in = code[pc++];
         switch (in.op) {
-            case Op::Const: *sp++ = p.constants[in.arg]; break;
-            case Op::Field: *sp++ = bind(s, p.fields[in.arg]).value; break;
+            case Op::Const: stack[n++] = p.constants[in.arg]; break;
+            case Op::Field:
+                if (in.a && (s.bound >> in.site & 1)) stack[n++] = s.catalogue[in.site].value;
+                else stack[n++] = bind_slow(s, p.fields[in.arg]).value;
+                break;
             case Op::Now: {
                 Slot v;
                 v.time = resolve_now(s);
                 v.currency = 0;
                 v.known = true;
-                *sp++ = v;
+                stack[n++] = v;
                 break;
             }
             case Op::JumpIfFalse:
-                if (sp[-1].known && !sp[-1].truth) pc = in.arg;
+                if (stack[n - 1].known && !stack[n - 1].truth) pc = in.arg;
                 break;
             case Op::JumpIfTrue:
-                if (sp[-1].known && sp[-1].truth) pc = in.arg;
+                if (stack[n - 1].known && stack[n - 1].truth) pc = in.arg;
                 break;
             case Op::JumpIfKnown:
-                if (sp[-1].known) pc = in.arg;
-                else --sp;
+                if (stack[n - 1].known) pc = in.arg;
+                else --n;
                 break;
             case Op::And: {
-                const Slot b = *--sp;
-                Slot &a = sp[-1];
+                const Slot b = stack[--n];
+                Slot &a = stack[n - 1];
                 if ((a.known && !a.truth) || (b.known && !b.truth)) a = boolean(false);
                 else if (a.known && b.known) a = boolean(true);
                 else a = unknown();
                 break;
             }
             case Op::Or: {
-                const Slot b = *--sp;
-                Slot &a = sp[-1];
+                const Slot b = stack[--n];
+                Slot &a = stack[n - 1];
                 if ((a.known && a.truth) || (b.known && b.truth)) a = boolean(true);
                 else if (a.known && b.known) a = boolean(false);
                 else a = unknown();
                 break;
             }
             case Op::Not:
-                if (sp[-1].known) sp[-1].truth = !sp[-1].truth;
+                if (stack[n - 1].known) stack[n - 1].truth = !stack[n - 1].truth;
                 break;
             case Op::CmpNumber:
             case Op::CmpMoney:
             case Op::CmpText:
             case Op::CmpTime:
             case Op::CmpBool: {
-                const Slot b = *--sp;
-                Slot &a = sp[-1];
+                const Slot b = stack[--n];
+                Slot &a = stack[n - 1];
                 if (!a.known || !b.known) {
                     a = unknown();
                     break;
@@ -168,8 +173,8 @@ Slot run(EvalState &s, const Program &p, std::uint32_t begin, std::uint32_t end)
             case Op::MaxNumber:
             case Op::MinMoney:
             case Op::MaxMoney: {
-                const Slot b = *--sp;
-                Slot &a = sp[-1];
+                const Slot b = stack[--n];
+                Slot &a = stack[n - 1];
                 if (!a.known || !b.known) {
                     a = unknown();
                     break;
@@ -206,19 +211,19 @@ Slot run(EvalState &s, const Program &p, std::uint32_t begin, std::uint32_t end)
             }
             case Op::Neg:
             case Op::NegMoney:
-                if (sp[-1].known) sp[-1].number = -sp[-1].number;
+                if (stack[n - 1].known) stack[n - 1].number = -stack[n - 1].number;
                 break;
             case Op::AbsNumber:
             case Op::AbsMoney:
-                if (sp[-1].known) sp[-1].number = std::fabs(sp[-1].number);
+                if (stack[n - 1].known) stack[n - 1].number = std::fabs(stack[n - 1].number);
                 break;
             case Op::Length:
-                if (sp[-1].known) sp[-1] = number(static_cast<double>(sp[-1].list->size));
+                if (stack[n - 1].known) stack[n - 1] = number(static_cast<double>(stack[n - 1].list->size));
                 break;
             case Op::InNumber:
             case Op::InText:
             case Op::InMoney: {
-                Slot &x = sp[-1];
+                Slot &x = stack[n - 1];
                 if (!x.known) break;
                 const ConstList &list = p.lists[in.arg];
                 bool found;
@@ -233,8 +238,8 @@ Slot run(EvalState &s, const Program &p, std::uint32_t begin, std::uint32_t end)
                 break;
             }
             case Op::IsNull: {
-                const bool null = !sp[-1].known;
-                sp[-1] = boolean(in.a ? !null : null);
+                const bool null = !stack[n - 1].known;
+                stack[n - 1] = boolean(in.a ? !null : null);
                 break;
             }
             case Op::ContainsNumber:
@@ -243,8 +248,8 @@ Slot run(EvalState &s, const Program &p, std::uint32_t begin, std::uint32_t end)
             case Op::AnyInText:
             case Op::AllInNumber:
             case Op::AllInText: {
-                const Slot b = *--sp;
-                Slot &a = sp[-1];
+                const Slot b = stack[--n];
+                Slot &a = stack[n - 1];
                 if (!a.known || !b.known) {
                     a = unknown();
                     break;
@@ -263,7 +268,7 @@ Slot run(EvalState &s, const Program &p, std::uint32_t begin, std::uint32_t end)
             }
             case Op::DaysSince:
             case Op::HoursSince: {
-                Slot &t = sp[-1];
+                Slot &t = stack[n - 1];
                 if (!t.known) break;
                 bool ok = false;
                 const double v = elapsed(resolve_now(s), t.time, in.op == Op::DaysSince ? kMicrosPerDay : kMicrosPerHour, ok);
@@ -272,7 +277,7 @@ Slot run(EvalState &s, const Program &p, std::uint32_t begin, std::uint32_t end)
             }
         }
     }
-    if (sp != stack + 1) throw Error(ErrorCode::Internal, "rule evaluator: the program left " + std::to_string(sp - stack) + " values");
+    if (n != 1) throw Error(ErrorCode::Internal, "rule evaluator: the program left " + std::to_string(n) + " values");
     return stack[0];
 }
 
