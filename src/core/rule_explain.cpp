@@ -137,11 +137,16 @@ Truth walk(EvalState &s, const Program &p, const LogicNode &n, int depth, std::v
         if (depth > 0) steps.push_back(ExplainStep{depth, n.text, leaf_values(s, p, n, false), t});
         return t;
     }
+    // A nested and / or / not is a step of its own, before its conditions,
+    // so "not session.offer_shown" shows as failing, not only its true leaf.
+    const std::size_t self = steps.size();
+    if (depth > 0) steps.push_back(ExplainStep{depth, n.text, std::string(), Truth::Unknown});
     Truth acc = n.kind == LogicNode::And ? Truth::True : Truth::False;
     for (const std::uint32_t c : n.children) {
         const Truth t = walk(s, p, p.logic[c], depth + 1, steps);
         acc = n.kind == LogicNode::And ? kleene_and(acc, t) : n.kind == LogicNode::Or ? kleene_or(acc, t) : kleene_not(t);
     }
+    if (depth > 0) steps[self].result = acc;
     return acc;
 }
 
@@ -151,13 +156,13 @@ std::string format_value(const Slot &v, Type type) {
     if (!v.known) return "unknown";
     switch (type) {
         case Type::Bool: return v.truth ? "true" : "false";
-        case Type::Number: return format_number(v.number);
+        case Type::Number: return format_shown_number(v.number);
         case Type::Money: return format_money(v.number, v.currency);
         case Type::Text: return quote_text(truncate_utf8(v.text.view(), kShownTextBytes));
         case Type::Timestamp: return format_timestamp(v.time);
         case Type::NumberList:
             return format_list<std::string>(v.list->size, [&](auto &&add) {
-                for_each_number(*v.list, [&](double x) { add(format_number(x)); });
+                for_each_number(*v.list, [&](double x) { add(format_shown_number(x)); });
             });
         case Type::TextList:
             return format_list<std::string>(v.list->size, [&](auto &&add) {

@@ -21,6 +21,14 @@ std::string format_number(double v) {
     return std::string(buf, ptr);
 }
 
+std::string format_shown_number(double v) {
+    if (!std::isfinite(v) || v == 0 || (std::fabs(v) < 1e15 && v == std::trunc(v))) return format_number(v);
+    char buf[64];
+    const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 6);
+    if (ec != std::errc()) return format_number(v);
+    return std::string(buf, ptr);
+}
+
 std::string format_count(std::size_t n) {
     std::string digits = std::to_string(n), out;
     for (std::size_t i = 0; i < digits.size(); ++i) {

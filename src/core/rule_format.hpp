@@ -16,6 +16,9 @@ constexpr std::size_t kShownTextBytes = 80;   // longer text values are cut with
 constexpr std::size_t kShownListItems = 10;   // longer lists show their first items and the count
 
 std::string format_number(double v);
+// A number as reason() and explain() show it: integers exactly, anything else
+// to 6 significant digits (days_since 366.381, not 366.3812347244676).
+std::string format_shown_number(double v);
 // 1234567 -> "1,234,567" (item counts in messages).
 std::string format_count(std::size_t n);
 

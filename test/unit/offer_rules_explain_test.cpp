@@ -68,14 +68,16 @@ void expect_step(const ExplainStep &s, int depth, const std::string &condition, 
 TEST(OfferRuleExplain, EveryConditionInSourceOrderWithDepth) {
     const auto steps = explain(
         "customer.orders = 0 and (cart.total >= 30 GBP or not session.exit_intent) and customer.p_alive < 0.5", kShop);
-    ASSERT_EQ(steps.size(), 5u);
+    ASSERT_EQ(steps.size(), 7u);
     expect_step(steps[0], 0,
                 "customer.orders = 0 and (cart.total >= 30 GBP or not session.exit_intent) and customer.p_alive < 0.5", "",
                 T);
     expect_step(steps[1], 1, "customer.orders = 0", "customer.orders = 0", T);
-    expect_step(steps[2], 2, "cart.total >= 30 GBP", "cart.total = 42.50 GBP", T);
-    expect_step(steps[3], 3, "session.exit_intent", "session.exit_intent = true", T);  // under or and not
-    expect_step(steps[4], 1, "customer.p_alive < 0.5", "customer.p_alive = 0.3", T);
+    expect_step(steps[2], 1, "cart.total >= 30 GBP or not session.exit_intent", "", T);  // the or, then its parts
+    expect_step(steps[3], 2, "cart.total >= 30 GBP", "cart.total = 42.50 GBP", T);
+    expect_step(steps[4], 2, "not session.exit_intent", "", F);  // the not fails ...
+    expect_step(steps[5], 3, "session.exit_intent", "session.exit_intent = true", T);  // ... because this holds
+    expect_step(steps[6], 1, "customer.p_alive < 0.5", "customer.p_alive = 0.3", T);
 }
 
 TEST(OfferRuleExplain, NoShortCircuitAndMissingValues) {
@@ -114,7 +116,8 @@ TEST(OfferRuleExplain, ValueFormats) {
     EXPECT_EQ(value("customer.last_order_at < now"), "customer.last_order_at = 2025-06-01T12:00:00.25Z, now = 2026-01-01T00:00:00Z");
     EXPECT_EQ(value("customer.signed_up_at < now"), "customer.signed_up_at = -infinity, now = 2026-01-01T00:00:00Z");
     EXPECT_EQ(value("customer.segment = 'x'"), "customer.segment = 'x" + std::string(79, 'y') + "...'");
-    EXPECT_EQ(value("customer.expected_orders > 1"), "customer.expected_orders = 1.2345678901234567e+19");
+    EXPECT_EQ(value("customer.expected_orders > 1"), "customer.expected_orders = 1.23457e+19");
+    EXPECT_EQ(value("days_since(customer.last_order_at) > 1"), "days_since(customer.last_order_at) = 213.5");
     EXPECT_EQ(value("customer.p_alive > 0"), "customer.p_alive = 1e-300");
     EXPECT_EQ(value("cart.quantity > 0"), "cart.quantity = 1700000000");
     EXPECT_EQ(value("cart.total > 0 JPY"), "cart.total = 100000000000000000000.00 JPY");
