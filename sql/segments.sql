@@ -79,7 +79,7 @@ SELECT pg_temp.error_of($$INSERT INTO personalize.segment_rules VALUES ('rf_grid
 -- pg_dump keeps user maps and the history (shipped maps come with the extension).
 SELECT c.relname, e.extcondition[array_position(e.extconfig, c.oid)] AS dump_condition
 FROM pg_extension e, pg_class c
-WHERE e.extname = 'pg_personalize' AND c.oid = ANY (e.extconfig) ORDER BY c.relname;
+WHERE e.extname = 'pg_personalize' AND c.oid = ANY (e.extconfig) AND c.relname LIKE 'segment%' ORDER BY c.relname;
 
 -- Markings.
 SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel, p.prosecdef
