@@ -66,6 +66,12 @@ Truth Evaluator::evaluate(const Rule &rule) {
     return !v.known ? Truth::Unknown : v.truth ? Truth::True : Truth::False;
 }
 
+Truth Evaluator::evaluate(const Rule &rule, std::string &reason) {
+    const Truth t = evaluate(rule);
+    if (t == Truth::True) detail::append_reason_of_true(state_, rule.program(), reason);
+    return t;
+}
+
 std::string Evaluator::reason(const Rule &rule) { return detail::reason(state_, rule.program()); }
 
 std::vector<ExplainStep> Evaluator::explain(const Rule &rule) { return detail::explain(state_, rule.program()); }

@@ -72,6 +72,9 @@ public:
     Evaluator &operator=(const Evaluator &) = delete;
 
     Truth evaluate(const Rule &rule);  // context errors throw Error(InvalidParameter)
+    // evaluate(), and when the rule is TRUE its reason() appended to `reason`
+    // without evaluating the rule a second time (what eligible_offers needs).
+    Truth evaluate(const Rule &rule, std::string &reason);
     // For a rule that is TRUE: the conditions that made it true, e.g.
     // "customer.orders = 0 (0) and cart.total >= 30 GBP (42.50 GBP)". For OR only
     // the branch that holds; for NOT the refuted condition with "not". Empty

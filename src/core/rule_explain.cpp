@@ -38,96 +38,118 @@ std::string format_list(std::uint32_t size, Each each) {
     return out + "]";
 }
 
-// How one operand looked: {"cart.total = 42.50 GBP", "42.50 GBP"} or, when
-// unknown, {"customer.p_alive is missing", "missing"}.
-struct Shown {
-    std::string full;   // for explain
-    std::string brief;  // for reason, when it is the condition's only operand
-};
-
-Shown show(EvalState &s, const Program &p, const Operand &o) {
+// How one operand looked, appended to `out`: "cart.total = 42.50 GBP" (full,
+// for explain) or "42.50 GBP" (brief, for a reason whose condition has this
+// one operand); when unknown, "customer.p_alive is missing" / "missing".
+void append_shown(EvalState &s, const Program &p, const Operand &o, bool brief, std::string &out) {
     const Slot v = run(s, p, o.code_begin, o.code_end);
-    if (v.known && (o.type == Type::Any || o.type == Type::Unknown)) return {o.text + " is present", "present"};
-    if (v.known) {
-        const std::string value = format_value(v, o.type);
-        return {o.text + " = " + value, value};
+    if (v.known && (o.type == Type::Any || o.type == Type::Unknown)) {
+        if (!brief) out += o.text + " is ";
+        out += "present";
+        return;
     }
-    std::string parts, brief;
+    if (v.known) {
+        if (!brief) out.append(o.text).append(" = ");
+        out += format_value(v, o.type);
+        return;
+    }
+    const std::size_t begin = out.size();
+    const char *last = nullptr;
+    int missing = 0;
     for (const std::uint32_t f : o.fields) {
         const FieldRef &field = p.fields[f];
         if (field.path == "now") continue;
         const FieldBinding &b = bind(s, field);
         if (b.state == BindState::Value) continue;
-        const char *how = b.state == BindState::Missing ? "missing" : "null";
-        if (!parts.empty()) parts += ", ";
-        parts += field.path + " is " + how;
-        brief = how;
+        last = b.state == BindState::Missing ? "missing" : "null";
+        if (brief && o.single_field) continue;  // only the last word is shown
+        if (missing++ > 0) out += ", ";
+        out.append(field.path).append(" is ").append(last);
     }
-    if (parts.empty()) return {o.text + " is unknown", "unknown"};
-    if (!o.single_field) brief = parts;
-    return {parts, brief};
+    if (last == nullptr) {
+        out.resize(begin);
+        if (!brief) out.append(o.text).append(" is ");
+        out += "unknown";
+    } else if (brief && o.single_field) {
+        out += last;
+    }
+}
+
+void append_leaf_values(EvalState &s, const Program &p, const LogicNode &leaf, bool brief, std::string &out) {
+    if (brief && leaf.bare_field) return;
+    bool first = true;
+    for (const Operand &o : leaf.operands) {
+        if (!first) out += ", ";
+        first = false;
+        append_shown(s, p, o, brief && leaf.operands.size() == 1, out);
+    }
 }
 
 std::string leaf_values(EvalState &s, const Program &p, const LogicNode &leaf, bool brief) {
     std::string out;
-    if (brief && leaf.bare_field) return out;
-    for (const Operand &o : leaf.operands) {
-        const Shown shown = show(s, p, o);
-        if (!out.empty()) out += ", ";
-        out += brief && leaf.operands.size() == 1 ? shown.brief : shown.full;
-    }
+    append_leaf_values(s, p, leaf, brief, out);
     return out;
 }
 
-std::string leaf_reason(EvalState &s, const Program &p, const LogicNode &leaf, bool negated) {
-    const std::string values = leaf_values(s, p, leaf, true);
-    return (negated ? "not " : "") + leaf.text + (values.empty() ? "" : " (" + values + ")");
+void append_leaf_reason(EvalState &s, const Program &p, const LogicNode &leaf, bool negated, std::string &out) {
+    if (negated) out += "not ";
+    out += leaf.text;
+    if (leaf.bare_field || leaf.operands.empty()) return;
+    out += " (";
+    append_leaf_values(s, p, leaf, true, out);
+    out += ')';
 }
 
 Truth truth(EvalState &s, const Program &p, const LogicNode &n) { return truth_of(run(s, p, n.code_begin, n.code_end)); }
 
-std::string false_reason(EvalState &s, const Program &p, const LogicNode &n);
+void append_false_reason(EvalState &s, const Program &p, const LogicNode &n, std::string &out);
 
 // Why node n (which is true) is true.
-std::string true_reason(EvalState &s, const Program &p, const LogicNode &n) {
+void append_true_reason(EvalState &s, const Program &p, const LogicNode &n, std::string &out) {
     switch (n.kind) {
-        case LogicNode::Leaf: return leaf_reason(s, p, n, false);
-        case LogicNode::Not: return false_reason(s, p, p.logic[n.children[0]]);
+        case LogicNode::Leaf: append_leaf_reason(s, p, n, false, out); return;
+        case LogicNode::Not: append_false_reason(s, p, p.logic[n.children[0]], out); return;
         case LogicNode::Or:
             for (const std::uint32_t c : n.children)
-                if (truth(s, p, p.logic[c]) == Truth::True) return true_reason(s, p, p.logic[c]);
-            return std::string();
+                if (truth(s, p, p.logic[c]) == Truth::True) {
+                    append_true_reason(s, p, p.logic[c], out);
+                    return;
+                }
+            return;
         case LogicNode::And: {
-            std::string out;
+            bool first = true;
             for (const std::uint32_t c : n.children) {
-                if (!out.empty()) out += " and ";
-                out += true_reason(s, p, p.logic[c]);
+                if (!first) out += " and ";
+                first = false;
+                append_true_reason(s, p, p.logic[c], out);
             }
-            return out;
+            return;
         }
     }
-    return std::string();
 }
 
 // Why node n (which is false) is false, as conditions that hold: "not x (...)".
-std::string false_reason(EvalState &s, const Program &p, const LogicNode &n) {
+void append_false_reason(EvalState &s, const Program &p, const LogicNode &n, std::string &out) {
     switch (n.kind) {
-        case LogicNode::Leaf: return leaf_reason(s, p, n, true);
-        case LogicNode::Not: return true_reason(s, p, p.logic[n.children[0]]);
+        case LogicNode::Leaf: append_leaf_reason(s, p, n, true, out); return;
+        case LogicNode::Not: append_true_reason(s, p, p.logic[n.children[0]], out); return;
         case LogicNode::And:
             for (const std::uint32_t c : n.children)
-                if (truth(s, p, p.logic[c]) == Truth::False) return false_reason(s, p, p.logic[c]);
-            return std::string();
+                if (truth(s, p, p.logic[c]) == Truth::False) {
+                    append_false_reason(s, p, p.logic[c], out);
+                    return;
+                }
+            return;
         case LogicNode::Or: {
-            std::string out;
+            bool first = true;
             for (const std::uint32_t c : n.children) {
-                if (!out.empty()) out += " and ";
-                out += false_reason(s, p, p.logic[c]);
+                if (!first) out += " and ";
+                first = false;
+                append_false_reason(s, p, p.logic[c], out);
             }
-            return out;
+            return;
         }
     }
-    return std::string();
 }
 
 // Appends the leaves under n (depth-first, source order) and returns n's truth.
@@ -177,8 +199,12 @@ std::string format_value(const Slot &v, Type type) {
 
 std::string reason(EvalState &s, const Program &p) {
     if (truth_of(run(s, p, 0, static_cast<std::uint32_t>(p.code.size()))) != Truth::True) return std::string();
-    return true_reason(s, p, p.logic[0]);
+    std::string out;
+    append_true_reason(s, p, p.logic[0], out);
+    return out;
 }
+
+void append_reason_of_true(EvalState &s, const Program &p, std::string &out) { append_true_reason(s, p, p.logic[0], out); }
 
 std::vector<ExplainStep> explain(EvalState &s, const Program &p) {
     std::vector<ExplainStep> steps;

@@ -11,6 +11,9 @@
 namespace personalize::rules::detail {
 
 std::string reason(EvalState &s, const Program &p);
+// reason() for a rule the caller has just evaluated as TRUE (no re-run of the
+// whole rule), appended to `out`.
+void append_reason_of_true(EvalState &s, const Program &p, std::string &out);
 std::vector<ExplainStep> explain(EvalState &s, const Program &p);
 
 // A value as explain shows it: 42.50 GBP, 'gold', 2026-01-01T00:00:00Z, [1, 2, 3].

@@ -38,14 +38,14 @@ void compile_offer_rules(const OfferCatalogue &offers, std::vector<rules::RulePt
 void evaluate_offers(const OfferCatalogue &offers, const std::vector<rules::RulePtr> &compiled,
                      rules::Evaluator &evaluator, bool *eligible, char **reasons, const char *function) {
     try {
+        std::string reason;
         for (int i = 0; i < offers.count; ++i) {
             if (!eligible[i]) continue;
             const OfferRow &offer = offers.rows[i];
             const rules::Rule &rule = *compiled[static_cast<std::size_t>(i)];
-            eligible[i] = with_offer_context(offer, [&] { return evaluator.evaluate(rule); }) == rules::Truth::True;
-            if (!eligible[i]) continue;
-            const std::string reason = with_offer_context(offer, [&] { return evaluator.reason(rule); });
-            pg([&] { reasons[i] = pnstrdup(reason.data(), reason.size()); });
+            reason.clear();
+            eligible[i] = with_offer_context(offer, [&] { return evaluator.evaluate(rule, reason); }) == rules::Truth::True;
+            if (eligible[i]) pg([&] { reasons[i] = pnstrdup(reason.data(), reason.size()); });
         }
     } catch (const Error &e) {
         throw Error(e.code(), std::string(function) + ": " + e.what(), e.detail(), e.hint());
