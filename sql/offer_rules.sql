@@ -73,6 +73,10 @@ SELECT personalize.rule_holds('customer.p_alive < 0.5 and false', '{}') AS unkno
 SELECT personalize.rule_holds('contains(cart.items, 9999) and not contains(cart.items, 10001) and count(cart.items) = 10000',
                               jsonb_build_object('cart', jsonb_build_object('items', (SELECT jsonb_agg(i) FROM generate_series(0, 9999) i))))
     AS big_cart;
+-- Many strings (the tree of a context grows while it is built): every one is read right.
+SELECT personalize.rule_holds('all_in(cart.categories, [''Books'']) and customer.segment = ''Champions''',
+                              jsonb_build_object('cart', jsonb_build_object('categories', (SELECT jsonb_agg('Books'::text) FROM generate_series(1, 300) i)),
+                                                 'customer', jsonb_build_object('segment', 'Champions'))) AS many_strings;
 -- Money in another currency is an error, not a guess.
 SELECT pg_temp.error_of($$SELECT personalize.rule_holds('cart.total >= 30 GBP', context) FROM ctx WHERE name = 'euro cart'$$);
 -- Money without a currency, a value of the wrong type, a bad timestamp.

@@ -38,10 +38,11 @@ void add_container(Builder &b, const JsonbContainer *container, const char *key,
 // Child `i` of a container: its entry, and its data at base + offset.
 void add_child(Builder &b, JEntry entry, const char *base, std::uint32_t offset, std::uint32_t length, const char *key,
                std::uint32_t key_len, int depth) {
+    // add() may move the node array: index it only after adding.
     if (JBE_ISSTRING(entry)) {
-        ContextNode &n = b.nodes[b.add(ContextNode::String, key, key_len)];
-        n.str = base + offset;
-        n.str_len = length;
+        const std::uint32_t at = b.add(ContextNode::String, key, key_len);
+        b.nodes[at].str = base + offset;
+        b.nodes[at].str_len = length;
     } else if (JBE_ISNUMERIC(entry)) {
         const std::uint32_t at = b.add(ContextNode::Number, key, key_len);
         b.nodes[at].number = numeric_to_double(reinterpret_cast<Numeric>(const_cast<char *>(base + INTALIGN(offset))));
