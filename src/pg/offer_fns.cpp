@@ -26,10 +26,12 @@ namespace rules = personalize::rules;
 
 namespace {
 
-// The active offers and their compiled rules, for one call site.
+// The active offers and their compiled rules, for one call site; the text
+// columns of each offer as ready Datums (they are the same on every row).
 struct OfferSite {
     pg::OfferCatalogue catalogue;  // palloc'd in the call site's memory context
     std::vector<rules::RulePtr> rules;
+    Datum *key = nullptr, *description = nullptr, *stacking = nullptr, *currency = nullptr;  // same context
 };
 
 OfferSite &offer_site(FunctionCallInfo fcinfo) {
@@ -40,6 +42,20 @@ OfferSite &offer_site(FunctionCallInfo fcinfo) {
     OfferSite *site = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new OfferSite(); });
     pg::cpp([&] { pg::compile_offer_rules(catalogue, site->rules); });
     site->catalogue = catalogue;
+    MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    const int n = catalogue.count + 1;
+    site->key = static_cast<Datum *>(palloc0(sizeof(Datum) * n));
+    site->description = static_cast<Datum *>(palloc0(sizeof(Datum) * n));
+    site->stacking = static_cast<Datum *>(palloc0(sizeof(Datum) * n));
+    site->currency = static_cast<Datum *>(palloc0(sizeof(Datum) * n));
+    for (int i = 0; i < catalogue.count; ++i) {
+        const pg::OfferRow &o = catalogue.rows[i];
+        site->key[i] = CStringGetTextDatum(o.key);
+        site->description[i] = CStringGetTextDatum(o.description);
+        site->stacking[i] = CStringGetTextDatum(o.stackable ? "stackable" : "exclusive");
+        if (o.currency != nullptr) site->currency[i] = CStringGetTextDatum(o.currency);
+    }
+    MemoryContextSwitchTo(old);
     fcinfo->flinfo->fn_extra = site;
     return *site;
 }
@@ -79,9 +95,8 @@ PERSONALIZE_FUNCTION(personalize_eligible_offers) {
     for (int i = 0; i < offers.count; ++i) {
         if (!eligible[i]) continue;
         const pg::OfferRow &o = offers.rows[i];
-        Datum values[11] = {CStringGetTextDatum(o.key), CStringGetTextDatum(o.description), Int32GetDatum(o.priority),
-                            CStringGetTextDatum(o.stackable ? "stackable" : "exclusive"), o.percent_off, o.amount_off,
-                            o.currency ? CStringGetTextDatum(o.currency) : 0, BoolGetDatum(o.free_shipping),
+        Datum values[11] = {site.key[i], site.description[i], Int32GetDatum(o.priority), site.stacking[i],
+                            o.percent_off, o.amount_off, site.currency[i], BoolGetDatum(o.free_shipping),
                             Int64GetDatum(o.gift_item), Int64GetDatum(o.reward_item), CStringGetTextDatum(reasons[i])};
         bool nulls[11] = {false, false, false, false, o.percent_off_null, o.amount_off_null, o.currency == nullptr,
                           false, o.gift_item_null, o.reward_item_null, false};
