@@ -25,7 +25,8 @@ COMMENT ON FUNCTION item_similarities(baskets, text, integer, bigint, integer) I
 -- one row per customer.
 CREATE FUNCTION popular_items(history regclass, segments regclass DEFAULT NULL, k integer DEFAULT 100)
     RETURNS TABLE (segment text, item_id bigint, score float8, buyers bigint)
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     IF history IS NULL THEN
@@ -71,6 +72,8 @@ COMMENT ON FUNCTION popular_items(regclass, regclass, integer) IS
 -- A NULL or unknown customer gets the popular items of `segment`, then
 -- overall. Rows: rank 1..n, source 'item-item' or 'popular', because = the
 -- bought items that contributed most (up to 3, strongest first).
+-- The functions reading tables by regclass are PARALLEL RESTRICTED: the
+-- tables may be temporary, which parallel workers cannot read.
 CREATE FUNCTION suggestions(
     customer_id bigint,
     history regclass,
@@ -84,15 +87,15 @@ CREATE FUNCTION suggestions(
     min_history integer DEFAULT 1)
 RETURNS TABLE (rank integer, item_id bigint, score float8, source text, because bigint[])
     AS 'MODULE_PATHNAME', 'personalize_suggestions'
-    LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION suggestions(bigint, regclass, regclass, integer, regclass, regclass, text, integer, interval, integer) IS
     'top-n personal suggestions of one customer from order history and item similarities, with a popular fallback and "because you bought"';
 
 -- Every customer's top-n in one pass (an e-mail campaign): customers
 -- (customer_id [, segment]; NULL: every customer of the history) get the
 -- same rows as suggestions() would give them, ordered by customer and rank.
--- PARALLEL RESTRICTED: it runs in the leader, where its own large scans can
--- use parallel workers.
+-- PARALLEL RESTRICTED: the tables may be temporary, and in the leader its
+-- own large scans can use parallel workers.
 CREATE FUNCTION batch_suggestions(
     customers regclass,
     history regclass,
@@ -127,7 +130,8 @@ CREATE FUNCTION evaluate_recommendations(recommendations regclass, relevant regc
                                          catalogue bigint DEFAULT NULL)
     RETURNS TABLE (customers bigint, precision_at_k float8, recall_at_k float8, ndcg_at_k float8,
                    coverage float8, items_recommended bigint)
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     IF recommendations IS NULL OR relevant IS NULL THEN

@@ -81,6 +81,7 @@ batch=$(printf '%s\n' "${batch_times[@]}" | median)
 campaign=$(printf '%s\n' "${campaign_times[@]}" | median)
 echo "batch runs (ms): ${batch_times[*]} | campaign runs (ms): ${campaign_times[*]}" >&2
 psql_q -F ' ' <<SQL
+SET personalize.memory_limit = '2GB';
 CREATE TEMP TABLE result AS SELECT * FROM personalize.batch_suggestions(
     'bench_shop.customers', 'bench_shop.history', 'bench_shop.item_sims', 10);
 SELECT 'all customers: ' || count(DISTINCT customer_id) || ' customers, ' || count(*) || ' rows, '
