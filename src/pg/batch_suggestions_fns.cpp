@@ -78,7 +78,10 @@ PERSONALIZE_FUNCTION(personalize_batch_suggestions) {
                        tables.history, tables.customers);
     SPI_connect();
 
-    pg::cpp([&] {
+    struct Stats {
+        std::size_t lines, customers, peak_bytes;
+    };
+    const Stats stats = pg::cpp([&] {
         auto budget = pg::memory_budget();
         suggest::Model model(budget, kFunction);
         const bool own_rows_are_popularity = tables.popular == nullptr;
@@ -145,6 +148,7 @@ PERSONALIZE_FUNCTION(personalize_batch_suggestions) {
         });
 
         suggest::Scorer scorer(model, options, budget);
+        std::size_t customers = 0;
         suggest::suggest_all(scorer, lines, customers_query != nullptr ? &targets : nullptr, pg::interrupt(),
                              [&](std::int64_t customer, const std::vector<suggest::Suggestion> &out) {
                                  pg::pg([&] {
@@ -155,8 +159,12 @@ PERSONALIZE_FUNCTION(personalize_batch_suggestions) {
                                          pg::put_suggestion_row(rsinfo, &prefix, 1, static_cast<int>(i + 1), out[i]);
                                      MemoryContextSwitchTo(old);
                                  });
+                                 ++customers;
                              });
+        return Stats{lines.size(), customers, budget.peak()};
     });
     MemoryContextDelete(rows_context);
+    ereport(DEBUG1, (errmsg("batch_suggestions: %zu history lines, %zu customers, peak memory %.1f MB", stats.lines,
+                            stats.customers, stats.peak_bytes / 1048576.0)));
     return static_cast<Datum>(0);
 }
