@@ -133,6 +133,59 @@ SELECT c.name AS suggestion, s.source
 FROM personalize.cart_suggestions('{}', 'product_rules', 3) s JOIN shop.products c ON c.product_id = s.item;
 
 \echo
+\echo '== Personal suggestions for e-mail: item-item scores from every customer''s history (docs/suggestions.md) =='
+CREATE TEMP VIEW history AS
+SELECT o.customer_id, l.product_id AS item_id, o.ordered_at AS bought_at
+FROM shop.orders o JOIN shop.order_lines l USING (order_id) WHERE o.status = 'completed';
+CREATE TEMP VIEW items AS  -- consumables may be suggested again
+SELECT product_id AS item_id, category,
+       name ~ '^(Coffee beans|Paper filters|Ink cartridge|Printer paper|Photo paper|Razor blades|Shampoo|Lip balm|Dog treats|Cat litter|Cat food|Seed packet) '
+           AS rebuyable
+FROM shop.products;
+-- The model: each product's 50 most similar products (cosine over the customers who bought them).
+CREATE TEMP TABLE item_sims AS
+SELECT * FROM personalize.item_similarities((SELECT personalize.baskets(customer_id, item_id) FROM history));
+CREATE INDEX ON item_sims (item);
+-- The fallback: best sellers of each RFM segment (computed above), and overall.
+CREATE TEMP TABLE popular AS SELECT * FROM personalize.popular_items('history', 'rfm', 50);
+SELECT count(*) FILTER (WHERE item <> neighbour) AS "product pairs kept",
+       (SELECT count(DISTINCT segment) FROM popular) AS "segments with best sellers"
+FROM item_sims;
+
+\echo
+\echo 'What three customers bought, and their top 4 (at most 2 per category), with why:'
+SELECT h.customer_id AS customer, string_agg(DISTINCT p.name, ', ') AS bought
+FROM history h JOIN shop.products p ON p.product_id = h.item_id
+WHERE h.customer_id IN (103, 122, 338) GROUP BY 1 ORDER BY 1;
+SELECT c.customer_id AS customer, s.rank, p.name AS suggestion, p.category, s.source,
+       'because you bought ' || (SELECT string_agg(b.name, ', ' ORDER BY array_position(s.because, b.product_id))
+                                 FROM shop.products b WHERE b.product_id = ANY (s.because)) AS why
+FROM rfm c,
+     personalize.suggestions(c.customer_id, 'history', 'item_sims', 4, items => 'items', popular => 'popular',
+                             segment => c.segment, category_cap => 2) s
+JOIN shop.products p ON p.product_id = s.item_id
+WHERE c.customer_id IN (103, 122, 338)
+ORDER BY 1, 2;
+
+\echo
+\echo 'A visitor without history, in segment "Loyal Customers", gets the segment''s best sellers:'
+SELECT s.rank, p.name AS suggestion, s.source
+FROM personalize.suggestions(NULL, 'history', 'item_sims', 3, popular => 'popular', segment => 'Loyal Customers') s
+JOIN shop.products p ON p.product_id = s.item_id ORDER BY s.rank;
+
+\echo
+\echo 'The campaign table: top 5 for every opted-in customer in one call:'
+CREATE TEMP VIEW campaign_audience AS
+SELECT c.customer_id, r.segment FROM shop.customers c LEFT JOIN rfm r USING (customer_id) WHERE c.email_opt_in;
+CREATE TEMP TABLE campaign AS
+SELECT * FROM personalize.batch_suggestions('campaign_audience', 'history', 'item_sims', 5,
+                                            items => 'items', popular => 'popular', category_cap => 2);
+SELECT count(DISTINCT customer_id) AS customers, count(*) AS rows,
+       count(*) FILTER (WHERE source = 'item-item') AS "item-item rows",
+       count(*) FILTER (WHERE source = 'popular') AS "popular rows",
+       count(DISTINCT item_id) AS "distinct products suggested"
+FROM campaign;
+
 \echo '== Offers: rules as data in personalize.offers, evaluated in C++ (docs/offers.md) =='
 -- Model outputs per customer, as a nightly refresh would store them.
 CREATE TABLE shop.customer_features AS

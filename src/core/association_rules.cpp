@@ -122,10 +122,10 @@ void fill_metrics(double antecedent_support, double consequent_support, double s
     rule.zhangs_metric = zhang_denominator == 0.0 ? 0.0 : (sAC - sA * sC) / zhang_denominator;
 }
 
-MiningStats mine_rules(const BasketCollection &baskets, const RuleOptions &options, MemoryBudget &budget,
-                       const Interrupt &interrupt, const std::function<void(const Rule &)> &emit) {
-    validate(options);
-    MiningStats stats;
+namespace mining {
+
+bool prepare_baskets(const BasketCollection &baskets, const RuleOptions &options, MemoryBudget &budget,
+                     const Interrupt &interrupt, MiningStats &stats, PreparedBaskets &out) {
     const std::size_t max_size = options.max_basket_size > 0 ? static_cast<std::size_t>(options.max_basket_size)
                                                              : std::numeric_limits<std::size_t>::max();
 
@@ -149,6 +149,7 @@ MiningStats mine_rules(const BasketCollection &baskets, const RuleOptions &optio
         hi = std::max(hi, *(baskets.end(b) - 1));
     }
     stats.baskets = static_cast<std::int64_t>(n);
+    out.baskets = n;
     if (n >= std::numeric_limits<std::uint32_t>::max())
         throw Error(ErrorCode::ProgramLimit, "association_rules: more than 4294967294 baskets");
 
@@ -162,74 +163,86 @@ MiningStats mine_rules(const BasketCollection &baskets, const RuleOptions &optio
         min_count = wanted < 1.0 ? 1 : static_cast<std::uint64_t>(wanted);
         stats.min_count = static_cast<std::int64_t>(min_count);
     }
-    if (n == 0 || lines == 0 || min_count > n) {
+    if (n == 0 || lines == 0 || min_count > n) return false;
+    const auto min_count32 = static_cast<std::uint32_t>(min_count);
+    out.min_count = min_count32;
+
+    // Pass 2: item counts; the frequent items get global ids.
+    out.antecedent_filter = !options.antecedents.empty();
+    out.consequent_filter = !options.consequents.empty();
+    ItemIndex index(budget, lo, hi, lines);
+    for (std::size_t b = 0; b < baskets.size(); ++b) {
+        interrupt.poll();
+        if (baskets.basket_size(b) > max_size) continue;
+        for (const std::int64_t *it = baskets.begin(b); it != baskets.end(b); ++it) ++index.slot(*it);
+    }
+    index.collect(min_count32, out.item_id, out.item_count, interrupt);
+    const std::size_t frequent = out.item_id.size();
+    stats.frequent_items = static_cast<std::int64_t>(frequent);
+
+    const std::vector<std::int64_t> antecedents = sorted_unique(options.antecedents);
+    const std::vector<std::int64_t> consequents = sorted_unique(options.consequents);
+    out.role.resize(frequent);
+    for (std::size_t g = 0; g < frequent; ++g) {
+        std::uint8_t r = 0;
+        if (!out.antecedent_filter || std::binary_search(antecedents.begin(), antecedents.end(), out.item_id[g]))
+            r |= kCanBeAntecedent;
+        if (!out.consequent_filter || std::binary_search(consequents.begin(), consequents.end(), out.item_id[g]))
+            r |= kCanBeConsequent;
+        out.role[g] = r;
+        if (r != 0) out.rank_to_global.push_back(static_cast<std::uint32_t>(g));  // else in no rule at all
+    }
+    const ChargedVector<std::uint32_t> &item_count = out.item_count;
+    std::sort(out.rank_to_global.begin(), out.rank_to_global.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return item_count[a] != item_count[b] ? item_count[a] > item_count[b] : a < b;
+    });
+
+    // Pass 3: each basket as the ranks of its rule-capable frequent items.
+    index.clear_values();
+    for (std::size_t r = 0; r < out.rank_to_global.size(); ++r)
+        index.slot(out.item_id[out.rank_to_global[r]]) = static_cast<std::uint32_t>(r + 1);
+    std::vector<std::uint32_t> basket;
+    for (std::size_t b = 0; b < baskets.size(); ++b) {
+        interrupt.poll();
+        if (baskets.basket_size(b) > max_size) continue;
+        basket.clear();
+        for (const std::int64_t *it = baskets.begin(b); it != baskets.end(b); ++it)
+            if (const std::uint32_t v = index.get(*it)) basket.push_back(v - 1);
+        if (basket.size() < 2) continue;
+        std::sort(basket.begin(), basket.end());
+        out.transactions.items.append(basket.data(), basket.data() + basket.size());
+        out.transactions.ends.push_back(out.transactions.items.size());
+    }
+    return true;
+}
+
+}  // namespace mining
+
+MiningStats mine_rules(const BasketCollection &baskets, const RuleOptions &options, MemoryBudget &budget,
+                       const Interrupt &interrupt, const std::function<void(const Rule &)> &emit) {
+    validate(options);
+    MiningStats stats;
+    mining::PreparedBaskets prepared(budget);
+    if (!mining::prepare_baskets(baskets, options, budget, interrupt, stats, prepared)) {
         stats.peak_bytes = budget.peak();
         return stats;
     }
-    const auto min_count32 = static_cast<std::uint32_t>(min_count);
-
-    // Pass 2: item counts; the frequent items get global ids.
-    ChargedVector<std::int64_t> item_id(budget, "association_rules: items");  // global id -> item
-    ChargedVector<std::uint32_t> item_count(budget, "association_rules: items");
-    ChargedVector<std::uint8_t> role(budget, "association_rules: items");
-    ChargedVector<std::uint32_t> rank_to_global(budget, "association_rules: items");
-    const bool antecedent_filter = !options.antecedents.empty(), consequent_filter = !options.consequents.empty();
-    Transactions transactions(budget);
-    {
-        ItemIndex index(budget, lo, hi, lines);
-        for (std::size_t b = 0; b < baskets.size(); ++b) {
-            interrupt.poll();
-            if (baskets.basket_size(b) > max_size) continue;
-            for (const std::int64_t *it = baskets.begin(b); it != baskets.end(b); ++it) ++index.slot(*it);
-        }
-        index.collect(min_count32, item_id, item_count, interrupt);
-        const std::size_t frequent = item_id.size();
-        stats.frequent_items = static_cast<std::int64_t>(frequent);
-
-        const std::vector<std::int64_t> antecedents = sorted_unique(options.antecedents);
-        const std::vector<std::int64_t> consequents = sorted_unique(options.consequents);
-        role.resize(frequent);
-        for (std::size_t g = 0; g < frequent; ++g) {
-            std::uint8_t r = 0;
-            if (!antecedent_filter || std::binary_search(antecedents.begin(), antecedents.end(), item_id[g]))
-                r |= mining::kCanBeAntecedent;
-            if (!consequent_filter || std::binary_search(consequents.begin(), consequents.end(), item_id[g]))
-                r |= mining::kCanBeConsequent;
-            role[g] = r;
-            if (r != 0) rank_to_global.push_back(static_cast<std::uint32_t>(g));  // else in no rule at all
-        }
-        std::sort(rank_to_global.begin(), rank_to_global.end(), [&](std::uint32_t a, std::uint32_t b) {
-            return item_count[a] != item_count[b] ? item_count[a] > item_count[b] : a < b;
-        });
-
-        // Pass 3: each basket as the ranks of its rule-capable frequent items.
-        index.clear_values();
-        for (std::size_t r = 0; r < rank_to_global.size(); ++r)
-            index.slot(item_id[rank_to_global[r]]) = static_cast<std::uint32_t>(r + 1);
-        std::vector<std::uint32_t> basket;
-        for (std::size_t b = 0; b < baskets.size(); ++b) {
-            interrupt.poll();
-            if (baskets.basket_size(b) > max_size) continue;
-            basket.clear();
-            for (const std::int64_t *it = baskets.begin(b); it != baskets.end(b); ++it)
-                if (const std::uint32_t v = index.get(*it)) basket.push_back(v - 1);
-            if (basket.size() < 2) continue;
-            std::sort(basket.begin(), basket.end());
-            transactions.items.append(basket.data(), basket.data() + basket.size());
-            transactions.ends.push_back(transactions.items.size());
-        }
-    }
+    const std::uint64_t n = prepared.baskets;
+    const ChargedVector<std::int64_t> &item_id = prepared.item_id;
+    const ChargedVector<std::uint32_t> &item_count = prepared.item_count;
+    const ChargedVector<std::uint32_t> &rank_to_global = prepared.rank_to_global;
+    Transactions &transactions = prepared.transactions;
 
     // Frequent itemsets.
     ItemsetStore store(budget);
     const MiningContext ctx{budget,
                             interrupt,
-                            min_count32,
+                            prepared.min_count,
                             options.max_len,
-                            antecedent_filter,
-                            consequent_filter,
+                            prepared.antecedent_filter,
+                            prepared.consequent_filter,
                             rank_to_global.data(),
-                            role.data(),
+                            prepared.role.data(),
                             rank_to_global.size(),
                             stats};
     if (options.max_len == 2)

@@ -76,4 +76,31 @@ private:
     std::vector<ChargedVector<std::uint32_t>> blocks_;  // index = itemset length
 };
 
+// The baskets reduced for counting (passes 1 to 3 of mining): which baskets
+// count, the frequent items (global ids) with their counts and roles, their
+// ranks, and the transactions as ranks.
+struct PreparedBaskets {
+    explicit PreparedBaskets(MemoryBudget &budget)
+        : item_id(budget, "association_rules: items"),
+          item_count(budget, "association_rules: items"),
+          role(budget, "association_rules: items"),
+          rank_to_global(budget, "association_rules: items"),
+          transactions(budget) {}
+    ChargedVector<std::int64_t> item_id;          // global id -> original item id, ascending
+    ChargedVector<std::uint32_t> item_count;      // global id -> baskets holding the item
+    ChargedVector<std::uint8_t> role;             // global id -> kCanBeAntecedent | kCanBeConsequent
+    ChargedVector<std::uint32_t> rank_to_global;  // rule-capable items by descending count
+    Transactions transactions;
+    std::uint64_t baskets = 0;                    // n: baskets mined (not skipped)
+    std::uint32_t min_count = 0;
+    bool antecedent_filter = false, consequent_filter = false;
+};
+
+// Fills `out` from `baskets` under `options` (validated by the caller) and
+// sets stats.baskets, skipped_baskets, min_count and frequent_items. Returns
+// false when nothing can be frequent (no baskets, or min_count > n); `out`
+// then holds no items.
+bool prepare_baskets(const BasketCollection &baskets, const RuleOptions &options, MemoryBudget &budget,
+                     const Interrupt &interrupt, MiningStats &stats, PreparedBaskets &out);
+
 }  // namespace personalize::mining

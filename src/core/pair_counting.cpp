@@ -50,23 +50,23 @@ void pairs(const MiningContext &ctx, const Transactions &tx, const std::uint8_t 
         for_each_pair<false>(ctx, tx, rank_role, visit);
 }
 
-void store_pair(const MiningContext &ctx, ItemsetStore &store, std::uint32_t i, std::uint32_t j, std::uint32_t count) {
-    std::uint32_t items[2] = {ctx.rank_to_global[i], ctx.rank_to_global[j]};
-    if (items[0] > items[1]) std::swap(items[0], items[1]);
+void emit_pair(const MiningContext &ctx, const PairSink &sink, std::uint32_t i, std::uint32_t j, std::uint32_t count) {
+    std::uint32_t a = ctx.rank_to_global[i], b = ctx.rank_to_global[j];
+    if (a > b) std::swap(a, b);
     ++ctx.stats.frequent_itemsets;
-    store.add(items, 2, count);
+    sink(a, b, count);
 }
 
 template <typename Key>
 void count_with_hash(const MiningContext &ctx, const Transactions &tx, const std::uint8_t *rank_role,
-                     ItemsetStore &store) {
+                     const PairSink &sink) {
     constexpr unsigned kShift = sizeof(Key) * 4;
     ChargedHashMap<Key, std::uint32_t> counts(ctx.budget, "association_rules: pair counters");
     pairs(ctx, tx, rank_role, [&](std::uint32_t i, std::uint32_t j) {
         ++counts[static_cast<Key>((static_cast<Key>(i) << kShift) | j)];
     });
-    // Frequent pairs, ordered so the store's content does not depend on the
-    // hash table's iteration order (it is sorted again later anyway).
+    // Frequent pairs, ordered so what the sink receives does not depend on the
+    // hash table's iteration order (the rule store sorts again anyway).
     ChargedVector<std::pair<Key, std::uint32_t>> frequent(ctx.budget, "association_rules: pair counters");
     for (const auto &entry : counts.map()) {
         ctx.interrupt.poll();
@@ -77,12 +77,12 @@ void count_with_hash(const MiningContext &ctx, const Transactions &tx, const std
     for (const auto &[key, count] : frequent) {
         ctx.interrupt.poll();
         const auto i = static_cast<std::uint32_t>(key >> kShift), j = static_cast<std::uint32_t>(key & mask);
-        store_pair(ctx, store, i, j, count);
+        emit_pair(ctx, sink, i, j, count);
     }
 }
 
 void count_with_triangle(const MiningContext &ctx, const Transactions &tx, const std::uint8_t *rank_role,
-                         ItemsetStore &store) {
+                         const PairSink &sink) {
     const std::uint64_t f = ctx.ranked;
     // Row i holds the pairs (i, j > i); it starts at i * (2f - i - 1) / 2.
     ChargedVector<std::uint64_t> row(ctx.budget, "association_rules: pair counters");
@@ -101,7 +101,7 @@ void count_with_triangle(const MiningContext &ctx, const Transactions &tx, const
         for (std::uint64_t j = i + 1; j < f; ++j) {
             const std::uint32_t c = cells[r + j];
             if (c >= ctx.min_count)
-                store_pair(ctx, store, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j), c);
+                emit_pair(ctx, sink, static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j), c);
         }
     }
 }
@@ -121,7 +121,7 @@ struct Suffix {
 };
 
 template <bool Filtered>
-void count_rows(const MiningContext &ctx, const Transactions &tx, const std::uint8_t *rank_role, ItemsetStore &store) {
+void count_rows(const MiningContext &ctx, const Transactions &tx, const std::uint8_t *rank_role, const PairSink &sink) {
     const std::size_t f = ctx.ranked;
     const std::uint32_t *items = tx.items.data();
     // Inverted index: for each rank i, the non-empty suffixes that follow i
@@ -165,7 +165,7 @@ void count_rows(const MiningContext &ctx, const Transactions &tx, const std::uin
             }
         }
         for (const std::uint32_t j : touched) {
-            if (row[j] >= ctx.min_count) store_pair(ctx, store, ri, j, row[j]);
+            if (row[j] >= ctx.min_count) emit_pair(ctx, sink, ri, j, row[j]);
             row[j] = 0;
         }
         touched.clear();
@@ -175,6 +175,16 @@ void count_rows(const MiningContext &ctx, const Transactions &tx, const std::uin
 }  // namespace
 
 void count_pairs(const MiningContext &ctx, const Transactions &tx, ItemsetStore &store, PairCounter counter) {
+    count_pairs(
+        ctx, tx,
+        [&store](std::uint32_t a, std::uint32_t b, std::uint32_t count) {
+            const std::uint32_t items[2] = {a, b};
+            store.add(items, 2, count);
+        },
+        counter);
+}
+
+void count_pairs(const MiningContext &ctx, const Transactions &tx, const PairSink &sink, PairCounter counter) {
     const std::uint64_t f = ctx.ranked;
     if (f < 2 || tx.size() == 0) return;
 
@@ -198,17 +208,17 @@ void count_pairs(const MiningContext &ctx, const Transactions &tx, ItemsetStore 
     if (counter == PairCounter::Rows && !rows_possible) counter = PairCounter::Hash;
     if (counter == PairCounter::Rows) {
         if (ctx.antecedent_filter || ctx.consequent_filter)
-            count_rows<true>(ctx, tx, rank_role.data(), store);
+            count_rows<true>(ctx, tx, rank_role.data(), sink);
         else
-            count_rows<false>(ctx, tx, rank_role.data(), store);
+            count_rows<false>(ctx, tx, rank_role.data(), sink);
     } else if (counter == PairCounter::Dense) {
         if (f > (std::uint64_t{1} << 31))
             throw Error(ErrorCode::ProgramLimit, "association_rules: too many frequent items for dense pair counters");
-        count_with_triangle(ctx, tx, rank_role.data(), store);
+        count_with_triangle(ctx, tx, rank_role.data(), sink);
     } else if (f <= (std::uint64_t{1} << 16)) {
-        count_with_hash<std::uint32_t>(ctx, tx, rank_role.data(), store);
+        count_with_hash<std::uint32_t>(ctx, tx, rank_role.data(), sink);
     } else {
-        count_with_hash<std::uint64_t>(ctx, tx, rank_role.data(), store);
+        count_with_hash<std::uint64_t>(ctx, tx, rank_role.data(), sink);
     }
 }
 

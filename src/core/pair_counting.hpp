@@ -2,6 +2,9 @@
 // of rule-capable frequent items and store the frequent pairs.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+
 #include "core/mining_data.hpp"
 
 namespace personalize::mining {
@@ -20,6 +23,14 @@ enum class PairCounter { Automatic, Dense, Rows, Hash };
 //          occurrences, where the inverted index's 32-bit offsets end).
 // `counter` forces one (tests and benchmarks).
 void count_pairs(const MiningContext &ctx, const Transactions &transactions, ItemsetStore &store,
+                 PairCounter counter = PairCounter::Automatic);
+
+// The same counting, streamed: `sink` receives every frequent pair that can
+// yield a rule as global ids a < b with its count, and nothing is stored
+// (item-item similarities keep only each item's best neighbours). Pairs
+// arrive in an order that depends on the counter.
+using PairSink = std::function<void(std::uint32_t a, std::uint32_t b, std::uint32_t count)>;
+void count_pairs(const MiningContext &ctx, const Transactions &transactions, const PairSink &sink,
                  PairCounter counter = PairCounter::Automatic);
 
 }  // namespace personalize::mining
