@@ -186,6 +186,7 @@ SELECT count(DISTINCT customer_id) AS customers, count(*) AS rows,
        count(DISTINCT item_id) AS "distinct products suggested"
 FROM campaign;
 
+\echo
 \echo '== Offers: rules as data in personalize.offers, evaluated in C++ (docs/offers.md) =='
 -- Model outputs per customer, as a nightly refresh would store them.
 CREATE TABLE shop.customer_features AS
