@@ -193,6 +193,22 @@ CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e
 WHERE (c.context #>> '{customer,email_opt_in}')::boolean
 GROUP BY e.offer_key ORDER BY e.offer_key;
 
+-- The batch idiom for many distinct contexts: the call in the select list
+-- runs in a ProjectSet node (no Memoize hashing every context) and gives the
+-- same rows, with every column from one call.
+EXPLAIN (COSTS OFF)
+SELECT c.customer_id, (personalize.eligible_offers(c.context, 'email')).* FROM personalize.offer_contexts('2026-01-01') c;
+SELECT count(*) AS differing_rows FROM (
+    (SELECT c.customer_id, e.* FROM personalize.offer_contexts('2026-01-01') c
+     CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e
+     EXCEPT ALL
+     SELECT c.customer_id, (personalize.eligible_offers(c.context, 'email')).* FROM personalize.offer_contexts('2026-01-01') c)
+    UNION ALL
+    (SELECT c.customer_id, (personalize.eligible_offers(c.context, 'email')).* FROM personalize.offer_contexts('2026-01-01') c
+     EXCEPT ALL
+     SELECT c.customer_id, e.* FROM personalize.offer_contexts('2026-01-01') c
+     CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e)) d;
+
 -- The same in a parallel plan gives the same rows.
 CREATE TEMP TABLE contexts AS SELECT * FROM personalize.offer_contexts('2026-01-01');
 CREATE TABLE shop.contexts_big AS SELECT c.* FROM contexts c, generate_series(1, 20);
