@@ -5,13 +5,7 @@
 SET client_min_messages = warning;
 SET extra_float_digits = 0;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 SELECT count(*) AS tables FROM personalize.load_demo_shop('als_shop', 'tiny', 42);
 -- Strength: the number of completed orders with the product.

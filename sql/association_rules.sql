@@ -3,13 +3,7 @@
 SET client_min_messages = notice;
 SET extra_float_digits = 0;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 -- Ten baskets. Item counts: 1:6, 2:7, 3:5, 4:3, 5:2; pair {1,2}: 4, {2,4}: 3.
 -- By hand, rule {1} => 2: support 0.4, confidence 0.4/0.6 = 0.6667,

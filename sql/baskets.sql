@@ -3,13 +3,7 @@
 SET client_min_messages = warning;
 SET extra_float_digits = 0;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 -- Order lines in any order; a duplicate line counts once; NULL ids are skipped.
 CREATE TEMP TABLE lines (order_id bigint, product_id bigint);

@@ -6,13 +6,7 @@ SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 
 -- Runs a statement and shows its SQLSTATE and message instead of failing.
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 SELECT personalize.version();
 

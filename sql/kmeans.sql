@@ -3,13 +3,7 @@
 SET client_min_messages = notice;
 SET extra_float_digits = 0;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 -- Three well-separated groups of 2,000 points around (0,0), (10,0), (0,10),
 -- in shuffled order; the second feature is money-like (log1p helps).

@@ -3,13 +3,7 @@
 SET client_min_messages = warning;
 SET extra_float_digits = 0;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 -- 20,000 customers simulated from BG/NBD with r = 0.25, alpha = 4, a = 0.8,
 -- b = 2.5 (ages 30..40 weeks). The fit recovers each parameter within 20 %.

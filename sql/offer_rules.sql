@@ -5,13 +5,7 @@ SET client_min_messages = warning;
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 -- Valid rules: the issue's examples.
 SELECT personalize.check_rule('customer.orders = 0 and cart.total >= 30 GBP') AS first_order,

@@ -6,13 +6,7 @@ SET client_min_messages = warning;
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';  -- the split dates below are UTC days
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 -- The demo shop's web sessions (last 90 days) and, for each, the customer's
 -- completed or returned orders before it started.

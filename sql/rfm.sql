@@ -5,13 +5,7 @@ SET client_min_messages = warning;
 SET extra_float_digits = 0;
 
 -- Runs a statement and shows its SQLSTATE and message instead of failing.
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 -- Ten customers: recency = days since the last purchase (1 = most recent).
 CREATE TEMP TABLE ten (customer_id int, recency float8, frequency float8, monetary float8);

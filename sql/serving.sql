@@ -4,13 +4,7 @@
 SET client_min_messages = warning;
 SET extra_float_digits = 0;
 
-CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE statement;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\i sql/include/error_of.sql
 
 SELECT count(*) AS tables FROM personalize.load_demo_shop('serve_shop', 'tiny', 1);
 
