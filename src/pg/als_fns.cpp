@@ -3,10 +3,12 @@
 // regularization, alpha, seed [, solver]]]): rows collected by the
 // transition and combine functions, the model fitted in the final function.
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "core/als.hpp"
 #include "core/als_model.hpp"
+#include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/settings.hpp"
 #include "pg/varlena.hpp"
@@ -189,19 +191,10 @@ PERSONALIZE_FUNCTION(personalize_als_fit_transfn) {
 }
 
 PERSONALIZE_FUNCTION(personalize_als_fit_combine) {
-    MemoryContext context = pg::aggregate_context(fcinfo, "als_fit");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto *from = reinterpret_cast<const AlsState *>(PG_GETARG_POINTER(1));
-    // Never adopt `from`: it may live in a shorter-lived context.
-    AlsState *into = als_state(fcinfo, context);
-    pg::cpp([&] {
-        if (from->has_options) into->set_options(from->options);
-        into->rows.merge(from->rows);
+    return pg::combine_states<AlsState>(fcinfo, "als_fit", als_state, [](AlsState &into, const AlsState &from) {
+        if (from.has_options) into.set_options(from.options);
+        into.rows.merge(from.rows);
     });
-    PG_RETURN_POINTER(into);
 }
 
 namespace {
@@ -229,19 +222,11 @@ struct SerializedState {
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_als_fit_serialize) {
-    pg::aggregate_context(fcinfo, "als_fit");
-    const auto *state = reinterpret_cast<const AlsState *>(PG_GETARG_POINTER(0));
-    varlena *out = pg::cpp([&] { return pg::to_varlena(SerializedState{*state}, "partial als_fit state"); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<AlsState, SerializedState>(fcinfo, "als_fit", "partial als_fit state");
 }
 
 PERSONALIZE_FUNCTION(personalize_als_fit_deserialize) {
-    pg::aggregate_context(fcinfo, "als_fit");
-    const varlena *bytes = PG_GETARG_BYTEA_PP(0);
-    AlsState *state = pg::make_owned(CurrentMemoryContext, [] { return new AlsState(); });
-    pg::cpp([&] {
-        const unsigned char *p = pg::varlena_bytes(bytes);
-        const std::size_t size = pg::varlena_size(bytes);
+    return pg::deserialize_state(fcinfo, "als_fit", [](const unsigned char *p, std::size_t size) {
         if (size < kOptionBytes)
             throw Error(ErrorCode::DataCorrupted, "als_fit: serialized state is corrupted: too short");
         AlsOptions o;
@@ -256,10 +241,11 @@ PERSONALIZE_FUNCTION(personalize_als_fit_deserialize) {
         std::memcpy(&o.cg_steps, p, 8), p += 8;
         if (solver > 1) throw Error(ErrorCode::DataCorrupted, "als_fit: serialized state is corrupted: bad solver");
         o.solver = static_cast<personalize::AlsSolver>(solver);
+        auto state = std::make_unique<AlsState>();
         if (has_options) state->set_options(o);
         state->rows.append_serialized(p, size - kOptionBytes);
+        return state.release();
     });
-    PG_RETURN_POINTER(state);
 }
 
 // The model; no (non-NULL) rows: NULL.

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/baskets.hpp"
+#include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/int8_array.hpp"
 #include "pg/settings.hpp"
@@ -109,32 +110,17 @@ PERSONALIZE_FUNCTION(personalize_baskets_array_transfn) {
 }
 
 PERSONALIZE_FUNCTION(personalize_baskets_combine) {
-    MemoryContext context = pg::aggregate_context(fcinfo, "baskets_combine");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto *from = reinterpret_cast<const BasketBuilder *>(PG_GETARG_POINTER(1));
-    BasketBuilder *into = builder_state(fcinfo, context);  // never adopt `from`
-    pg::cpp([&] { into->merge(*from); });
-    PG_RETURN_POINTER(into);
+    return pg::combine_states<BasketBuilder>(fcinfo, "baskets_combine", builder_state);
 }
 
 PERSONALIZE_FUNCTION(personalize_baskets_serialize) {
-    pg::aggregate_context(fcinfo, "baskets_serialize");
-    const auto *state = reinterpret_cast<const BasketBuilder *>(PG_GETARG_POINTER(0));
-    varlena *out = pg::cpp([&] { return pg::to_varlena(*state, "partial baskets state"); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<BasketBuilder>(fcinfo, "baskets_serialize", "partial baskets state");
 }
 
 PERSONALIZE_FUNCTION(personalize_baskets_deserialize) {
-    pg::aggregate_context(fcinfo, "baskets_deserialize");
-    const varlena *bytes = PG_GETARG_BYTEA_PP(0);
-    BasketBuilder *state = pg::make_owned(CurrentMemoryContext, [&] {
-        return new BasketBuilder(
-            BasketBuilder::deserialize(pg::varlena_bytes(bytes), pg::varlena_size(bytes), pg::memory_budget()));
+    return pg::deserialize_state(fcinfo, "baskets_deserialize", [](const unsigned char *data, std::size_t size) {
+        return new BasketBuilder(BasketBuilder::deserialize(data, size, pg::memory_budget()));
     });
-    PG_RETURN_POINTER(state);
 }
 
 // Sorts and de-duplicates the collected lines into the compact value. The

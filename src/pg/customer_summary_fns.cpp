@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/customer_summary.hpp"
+#include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 
 extern "C" {
@@ -78,38 +79,22 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
 }
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_combine) {
-    MemoryContext context = pg::aggregate_context(fcinfo, "customer_summary_combine");
-    auto *into = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
-    auto *from = PG_ARGISNULL(1) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(1));
-    if (from == nullptr) {
-        if (into == nullptr) PG_RETURN_NULL();
-        PG_RETURN_POINTER(into);
-    }
-    // Never adopt `from`: it may live in a shorter-lived context.
-    if (into == nullptr) into = pg::make_owned(context, [] { return new CustomerSummary(); });
-    pg::cpp([&] { into->merge(*from); });
-    PG_RETURN_POINTER(into);
+    return pg::combine_states<CustomerSummary>(fcinfo, "customer_summary_combine",
+                                               [](FunctionCallInfo fcinfo, MemoryContext context) {
+                                                   if (!PG_ARGISNULL(0))
+                                                       return reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
+                                                   return pg::make_owned(context, [] { return new CustomerSummary(); });
+                                               });
 }
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_serialize) {
-    pg::aggregate_context(fcinfo, "customer_summary_serialize");
-    const auto *state = reinterpret_cast<const CustomerSummary *>(PG_GETARG_POINTER(0));
-    const std::size_t size = pg::cpp([&] { return state->serialized_size(); });
-    auto *out = static_cast<bytea *>(palloc(VARHDRSZ + size));
-    SET_VARSIZE(out, VARHDRSZ + size);
-    pg::cpp([&] { state->serialize(reinterpret_cast<unsigned char *>(VARDATA(out)), size); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<CustomerSummary>(fcinfo, "customer_summary_serialize", "partial customer_summary state");
 }
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_deserialize) {
-    pg::aggregate_context(fcinfo, "customer_summary_deserialize");
-    const bytea *in = PG_GETARG_BYTEA_PP(0);
-    const auto *data = reinterpret_cast<const unsigned char *>(VARDATA_ANY(in));
-    const std::size_t size = VARSIZE_ANY_EXHDR(in);
-    // Lives as long as the current (per-call) context: combine copies from it.
-    auto *state = pg::make_owned(CurrentMemoryContext, [] { return new CustomerSummary(); });
-    pg::cpp([&] { *state = CustomerSummary::deserialize(data, size); });
-    PG_RETURN_POINTER(state);
+    return pg::deserialize_state(fcinfo, "customer_summary_deserialize", [](const unsigned char *data, std::size_t size) {
+        return new CustomerSummary(CustomerSummary::deserialize(data, size));
+    });
 }
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_final) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/kmeans.hpp"
+#include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/float8_array.hpp"
 #include "pg/jsonb_text.hpp"
@@ -168,31 +169,15 @@ PERSONALIZE_FUNCTION(personalize_kmeans_transfn) {
 }
 
 PERSONALIZE_FUNCTION(personalize_kmeans_combine) {
-    MemoryContext context = pg::aggregate_context(fcinfo, "kmeans");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto *from = reinterpret_cast<const KMeansState *>(PG_GETARG_POINTER(1));
-    KMeansState *into = kmeans_state(fcinfo, context);
-    pg::cpp([&] { into->merge(*from); });
-    PG_RETURN_POINTER(into);
+    return pg::combine_states<KMeansState>(fcinfo, "kmeans", kmeans_state);
 }
 
 PERSONALIZE_FUNCTION(personalize_kmeans_serialize) {
-    pg::aggregate_context(fcinfo, "kmeans");
-    const auto *state = reinterpret_cast<const KMeansState *>(PG_GETARG_POINTER(0));
-    varlena *out = pg::cpp([&] { return pg::to_varlena(*state, "partial kmeans state"); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<KMeansState>(fcinfo, "kmeans", "partial kmeans state");
 }
 
 PERSONALIZE_FUNCTION(personalize_kmeans_deserialize) {
-    pg::aggregate_context(fcinfo, "kmeans");
-    const varlena *bytes = PG_GETARG_BYTEA_PP(0);
-    KMeansState *state = pg::make_owned(CurrentMemoryContext, [&] {
-        return KMeansState::deserialize(pg::varlena_bytes(bytes), pg::varlena_size(bytes));
-    });
-    PG_RETURN_POINTER(state);
+    return pg::deserialize_state(fcinfo, "kmeans", KMeansState::deserialize);
 }
 
 // Fits the model (jsonb). No rows: a NOTICE and NULL.

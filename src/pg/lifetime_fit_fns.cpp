@@ -10,6 +10,7 @@
 #include "core/lifetime_bgnbd.hpp"
 #include "core/lifetime_gamma_gamma.hpp"
 #include "core/lifetime_pareto_nbd.hpp"
+#include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/jsonb_text.hpp"
 #include "pg/varlena.hpp"
@@ -103,33 +104,18 @@ Datum transaction_transfn(FunctionCallInfo fcinfo, const char *function) {
 
 template <typename State>
 Datum fit_combine(FunctionCallInfo fcinfo, const char *function) {
-    MemoryContext context = pg::aggregate_context(fcinfo, function);
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto *from = reinterpret_cast<const State *>(PG_GETARG_POINTER(1));
-    State *into = state_of<State>(fcinfo, context);
-    pg::cpp([&] { into->merge(*from, function); });
-    PG_RETURN_POINTER(into);
+    return pg::combine_states<State>(fcinfo, function, state_of<State>,
+                                     [function](State &into, const State &from) { into.merge(from, function); });
 }
 
 template <typename State>
 Datum fit_serialize(FunctionCallInfo fcinfo, const char *function) {
-    pg::aggregate_context(fcinfo, function);
-    const auto *state = reinterpret_cast<const State *>(PG_GETARG_POINTER(0));
-    varlena *out = pg::cpp([&] { return pg::to_varlena(*state, "lifetime fit state"); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<State>(fcinfo, function, "lifetime fit state");
 }
 
 template <typename State>
 Datum fit_deserialize(FunctionCallInfo fcinfo, const char *function) {
-    pg::aggregate_context(fcinfo, function);
-    const varlena *bytes = PG_GETARG_BYTEA_PP(0);
-    State *state = pg::make_owned(CurrentMemoryContext, [&] {
-        return State::deserialize(pg::varlena_bytes(bytes), pg::varlena_size(bytes));
-    });
-    PG_RETURN_POINTER(state);
+    return pg::deserialize_state(fcinfo, function, State::deserialize);
 }
 
 // Fits and returns the model as jsonb (converged or not: the JSON says so).

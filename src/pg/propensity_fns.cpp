@@ -10,6 +10,7 @@
 
 #include "core/auc.hpp"
 #include "core/logistic_regression.hpp"
+#include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/float8_array.hpp"
 #include "pg/jsonb_text.hpp"
@@ -139,19 +140,12 @@ PERSONALIZE_FUNCTION(personalize_logistic_fit_transfn) {
 }
 
 PERSONALIZE_FUNCTION(personalize_logistic_fit_combine) {
-    MemoryContext context = pg::aggregate_context(fcinfo, "logistic_fit");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto *from = reinterpret_cast<const LogisticState *>(PG_GETARG_POINTER(1));
-    LogisticState *into = logistic_state(fcinfo, context);
-    pg::cpp([&] {
-        if (from->has_options) into->set_options(from->options);
-        if (from->has_names) into->set_names(from->names);
-        into->rows.merge(from->rows);
-    });
-    PG_RETURN_POINTER(into);
+    return pg::combine_states<LogisticState>(fcinfo, "logistic_fit", logistic_state,
+                                             [](LogisticState &into, const LogisticState &from) {
+                                                 if (from.has_options) into.set_options(from.options);
+                                                 if (from.has_names) into.set_names(from.names);
+                                                 into.rows.merge(from.rows);
+                                             });
 }
 
 namespace {
@@ -190,18 +184,13 @@ struct SerializedLogistic {
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_logistic_fit_serialize) {
-    pg::aggregate_context(fcinfo, "logistic_fit");
-    const auto *state = reinterpret_cast<const LogisticState *>(PG_GETARG_POINTER(0));
-    varlena *out = pg::cpp([&] { return pg::to_varlena(SerializedLogistic{*state}, "partial logistic_fit state"); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<LogisticState, SerializedLogistic>(fcinfo, "logistic_fit",
+                                                                  "partial logistic_fit state");
 }
 
 PERSONALIZE_FUNCTION(personalize_logistic_fit_deserialize) {
-    pg::aggregate_context(fcinfo, "logistic_fit");
-    const varlena *bytes = PG_GETARG_BYTEA_PP(0);
-    LogisticState *state = pg::make_owned(CurrentMemoryContext, [] { return new LogisticState(); });
-    pg::cpp([&] {
-        const unsigned char *p = pg::varlena_bytes(bytes), *end = p + pg::varlena_size(bytes);
+    return pg::deserialize_state(fcinfo, "logistic_fit", [](const unsigned char *p, std::size_t size) {
+        const unsigned char *end = p + size;
         auto take = [&](void *into, std::size_t n) {
             if (static_cast<std::size_t>(end - p) < n) state_corrupted();
             std::memcpy(into, p, n);
@@ -223,11 +212,12 @@ PERSONALIZE_FUNCTION(personalize_logistic_fit_deserialize) {
             names.emplace_back(reinterpret_cast<const char *>(p), length);
             p += length;
         }
+        auto state = std::make_unique<LogisticState>();
         if (flags[0]) state->set_options(o);
         if (flags[1]) state->set_names(names);
         state->rows.append_serialized(p, static_cast<std::size_t>(end - p));
+        return state.release();
     });
-    PG_RETURN_POINTER(state);
 }
 
 // The model as jsonb; no (non-NULL) rows: NULL. A fit that did not converge
@@ -319,30 +309,19 @@ PERSONALIZE_FUNCTION(personalize_auc_transfn) {
 }
 
 PERSONALIZE_FUNCTION(personalize_auc_combine) {
-    MemoryContext context = pg::aggregate_context(fcinfo, "auc");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto *from = reinterpret_cast<const AucCollector *>(PG_GETARG_POINTER(1));
-    AucCollector *into = auc_state(fcinfo, context);
-    pg::cpp([&] { into->merge(*from); });
-    PG_RETURN_POINTER(into);
+    return pg::combine_states<AucCollector>(fcinfo, "auc", auc_state);
 }
 
 PERSONALIZE_FUNCTION(personalize_auc_serialize) {
-    pg::aggregate_context(fcinfo, "auc");
-    const auto *state = reinterpret_cast<const AucCollector *>(PG_GETARG_POINTER(0));
-    varlena *out = pg::cpp([&] { return pg::to_varlena(*state, "partial auc state"); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<AucCollector>(fcinfo, "auc", "partial auc state");
 }
 
 PERSONALIZE_FUNCTION(personalize_auc_deserialize) {
-    pg::aggregate_context(fcinfo, "auc");
-    const varlena *bytes = PG_GETARG_BYTEA_PP(0);
-    AucCollector *state = pg::make_owned(CurrentMemoryContext, [] { return new AucCollector(pg::memory_budget()); });
-    pg::cpp([&] { state->append_serialized(pg::varlena_bytes(bytes), pg::varlena_size(bytes)); });
-    PG_RETURN_POINTER(state);
+    return pg::deserialize_state(fcinfo, "auc", [](const unsigned char *data, std::size_t size) {
+        auto state = std::make_unique<AucCollector>(pg::memory_budget());
+        state->append_serialized(data, size);
+        return state.release();
+    });
 }
 
 // NULL without at least one true and one false label.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/rfm.hpp"
+#include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/jsonb_text.hpp"
 #include "pg/settings.hpp"
@@ -81,34 +82,17 @@ PERSONALIZE_FUNCTION(personalize_rfm_breakpoints_transfn) {
 }
 
 PERSONALIZE_FUNCTION(personalize_rfm_breakpoints_combine) {
-    MemoryContext context = pg::aggregate_context(fcinfo, "rfm_breakpoints");
-    if (PG_ARGISNULL(1)) {
-        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
-        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
-    }
-    const auto *from = reinterpret_cast<const RfmCollector *>(PG_GETARG_POINTER(1));
-    // Never adopt `from`: it may live in a shorter-lived context.
-    RfmCollector *into = collector(fcinfo, context);
-    pg::cpp([&] { into->merge(*from); });
-    PG_RETURN_POINTER(into);
+    return pg::combine_states<RfmCollector>(fcinfo, "rfm_breakpoints", collector);
 }
 
 PERSONALIZE_FUNCTION(personalize_rfm_breakpoints_serialize) {
-    pg::aggregate_context(fcinfo, "rfm_breakpoints");
-    const auto *state = reinterpret_cast<const RfmCollector *>(PG_GETARG_POINTER(0));
-    varlena *out = pg::cpp([&] { return pg::to_varlena(*state, "partial rfm_breakpoints state"); });
-    PG_RETURN_BYTEA_P(out);
+    return pg::serialize_state<RfmCollector>(fcinfo, "rfm_breakpoints", "partial rfm_breakpoints state");
 }
 
 PERSONALIZE_FUNCTION(personalize_rfm_breakpoints_deserialize) {
-    pg::aggregate_context(fcinfo, "rfm_breakpoints");
-    const varlena *bytes = PG_GETARG_BYTEA_PP(0);
-    // Lives as long as the current (per-call) context: combine copies from it.
-    RfmCollector *state = pg::make_owned(CurrentMemoryContext, [&] {
-        return new RfmCollector(
-            RfmCollector::deserialize(pg::varlena_bytes(bytes), pg::varlena_size(bytes), pg::memory_budget()));
+    return pg::deserialize_state(fcinfo, "rfm_breakpoints", [](const unsigned char *data, std::size_t size) {
+        return new RfmCollector(RfmCollector::deserialize(data, size, pg::memory_budget()));
     });
-    PG_RETURN_POINTER(state);
 }
 
 // The breakpoints as jsonb; no (non-NULL) rows: NULL.
