@@ -18,7 +18,8 @@ sanitize=0
 passed=0
 failed=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
-section() { printf '\n== %s ==\n' "$*"; }
+# Each header says how far into the run it starts, so slow parts show.
+section() { printf '\n== %s == (at %d s)\n' "$*" "$SECONDS"; }
 log_dir=$(mktemp -d -t pg_personalize_test.XXXXXX)
 trap 'rm -rf "$log_dir"' EXIT
 
@@ -109,5 +110,6 @@ else
 fi
 
 echo
+echo "all tests took $SECONDS s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
