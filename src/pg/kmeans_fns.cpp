@@ -12,6 +12,7 @@
 #include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/float8_array.hpp"
+#include "pg/jsonb_argument_cache.hpp"
 #include "pg/jsonb_text.hpp"
 #include "pg/settings.hpp"
 #include "pg/varlena.hpp"
@@ -117,27 +118,10 @@ void require(FunctionCallInfo fcinfo, int argno, const char *name) {
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("kmeans: \"%s\" must not be NULL", name)));
 }
 
-// The model of a jsonb argument, parsed once per call site (fn_extra).
-struct ModelCache {
-    std::vector<char> bytes;
-    std::unique_ptr<KMeansModel> model;
-};
-
 const KMeansModel &cached_model(FunctionCallInfo fcinfo, int argno) {
-    if (fcinfo->flinfo->fn_extra == nullptr)
-        fcinfo->flinfo->fn_extra = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new ModelCache(); });
-    auto &cache = *static_cast<ModelCache *>(fcinfo->flinfo->fn_extra);
-    const varlena *value = PG_GETARG_VARLENA_PP(argno);
-    const char *bytes = reinterpret_cast<const char *>(pg::varlena_bytes(value));
-    const std::size_t size = pg::varlena_size(value);
-    if (cache.model && cache.bytes.size() == size && std::memcmp(cache.bytes.data(), bytes, size) == 0)
-        return *cache.model;
-    const char *text = pg::jsonb_to_cstring(PointerGetDatum(value));
-    pg::cpp([&] {
-        cache.model = std::make_unique<KMeansModel>(KMeansModel::from_json(text));
-        cache.bytes.assign(bytes, bytes + size);
-    });
-    return *cache.model;
+    return *pg::parsed_jsonb_argument<pg::ParsedJsonb<KMeansModel>>(fcinfo, argno, [](const char *text) {
+                return KMeansModel::from_json(text);
+            }).model;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
 #include "pg/float8_array.hpp"
+#include "pg/jsonb_argument_cache.hpp"
 #include "pg/jsonb_text.hpp"
 #include "pg/settings.hpp"
 #include "pg/varlena.hpp"
@@ -248,29 +249,10 @@ PERSONALIZE_FUNCTION(personalize_logistic_fit_final) {
 
 namespace {
 
-// The model of a jsonb argument, parsed once per call site (fn_extra).
-struct ModelCache {
-    std::vector<char> bytes;
-    std::unique_ptr<LogisticModel> model;
-};
-
 const LogisticModel &cached_model(FunctionCallInfo fcinfo, int argno) {
-    if (fcinfo->flinfo->fn_extra == nullptr)
-        fcinfo->flinfo->fn_extra = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new ModelCache(); });
-    auto &cache = *static_cast<ModelCache *>(fcinfo->flinfo->fn_extra);
-    const varlena *value = PG_GETARG_VARLENA_PP(argno);
-    const char *bytes = reinterpret_cast<const char *>(pg::varlena_bytes(value));
-    const std::size_t size = pg::varlena_size(value);
-    if (cache.model && cache.bytes.size() == size && std::memcmp(cache.bytes.data(), bytes, size) == 0)
-        return *cache.model;
-    const char *text = pg::jsonb_to_cstring(PointerGetDatum(value));
-    pg::cpp([&] {
-        cache.model.reset();
-        auto parsed = std::make_unique<LogisticModel>(LogisticModel::from_json(text, "logistic_score"));
-        cache.bytes.assign(bytes, bytes + size);
-        cache.model = std::move(parsed);
-    });
-    return *cache.model;
+    return *pg::parsed_jsonb_argument<pg::ParsedJsonb<LogisticModel>>(fcinfo, argno, [](const char *text) {
+                return LogisticModel::from_json(text, "logistic_score");
+            }).model;
 }
 
 }  // namespace

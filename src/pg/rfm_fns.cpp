@@ -10,6 +10,7 @@
 #include "core/rfm.hpp"
 #include "pg/aggregate_state.hpp"
 #include "pg/boundary.hpp"
+#include "pg/jsonb_argument_cache.hpp"
 #include "pg/jsonb_text.hpp"
 #include "pg/settings.hpp"
 #include "pg/varlena.hpp"
@@ -26,27 +27,13 @@ RfmCollector *collector(FunctionCallInfo fcinfo, MemoryContext context) {
 }
 
 // The breakpoints of a jsonb argument, parsed once per call site.
-struct BreakpointsCache {
-    std::vector<char> bytes;
-    std::unique_ptr<RfmBreakpoints> breakpoints;
+struct BreakpointsCache : pg::ParsedJsonb<RfmBreakpoints> {
     TupleDesc result = nullptr;  // the blessed result row type, in fn_mcxt
 };
 
 BreakpointsCache &call_site_cache(FunctionCallInfo fcinfo) {
-    if (fcinfo->flinfo->fn_extra == nullptr)
-        fcinfo->flinfo->fn_extra = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new BreakpointsCache(); });
-    auto &cache = *static_cast<BreakpointsCache *>(fcinfo->flinfo->fn_extra);
-    const varlena *value = PG_GETARG_VARLENA_PP(0);
-    const char *bytes = reinterpret_cast<const char *>(pg::varlena_bytes(value));
-    const std::size_t size = pg::varlena_size(value);
-    if (cache.breakpoints && cache.bytes.size() == size && std::memcmp(cache.bytes.data(), bytes, size) == 0)
-        return cache;
-    const char *text = pg::jsonb_to_cstring(PointerGetDatum(value));
-    pg::cpp([&] {
-        cache.breakpoints.reset();
-        auto parsed = std::make_unique<RfmBreakpoints>(RfmBreakpoints::from_json(text));
-        cache.bytes.assign(bytes, bytes + size);
-        cache.breakpoints = std::move(parsed);
+    auto &cache = pg::parsed_jsonb_argument<BreakpointsCache>(fcinfo, 0, [](const char *text) {
+        return RfmBreakpoints::from_json(text);
     });
     if (cache.result == nullptr) {
         TupleDesc found;
@@ -113,7 +100,7 @@ PERSONALIZE_FUNCTION(personalize_rfm_breakpoints_final) {
 PERSONALIZE_FUNCTION(personalize_rfm_score) {
     BreakpointsCache &cache = call_site_cache(fcinfo);
     const double r = PG_GETARG_FLOAT8(1), f = PG_GETARG_FLOAT8(2), m = PG_GETARG_FLOAT8(3);
-    const personalize::RfmScore s = pg::cpp([&] { return cache.breakpoints->score(r, f, m); });
+    const personalize::RfmScore s = pg::cpp([&] { return cache.model->score(r, f, m); });
     Datum values[3] = {Int32GetDatum(s.r), Int32GetDatum(s.f), Int32GetDatum(s.m)};
     bool nulls[3] = {false, false, false};
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(cache.result, values, nulls)));
