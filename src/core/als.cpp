@@ -10,6 +10,7 @@
 
 #include "core/als_model.hpp"
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 
 namespace personalize {
 
@@ -20,14 +21,6 @@ constexpr std::size_t kCollectorHeader = 16;
 
 [[noreturn]] void corrupted(const char *what) {
     throw Error(ErrorCode::DataCorrupted, std::string("als_fit: serialized state is corrupted: ") + what);
-}
-
-std::string number_text(double v) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
 }
 
 std::size_t padded(std::size_t bytes) { return (bytes + 7) & ~static_cast<std::size_t>(7); }

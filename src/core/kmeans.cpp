@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "core/kmeans_internal.hpp"
 #include "core/random.hpp"
 
@@ -20,12 +21,6 @@ namespace {
 
 // Rough footprint of one entry of the distinct-point hash set.
 constexpr std::size_t kDistinctEntryBytes = 64;
-
-std::string number_text(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
 
 void check_point(const double *x, std::size_t dim, std::size_t model_dim) {
     if (x == nullptr || dim != model_dim)

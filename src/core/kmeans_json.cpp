@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "core/json_writer.hpp"
 #include "core/kmeans.hpp"
 
 namespace personalize {
@@ -21,16 +22,6 @@ namespace personalize {
 namespace {
 
 // ---------------------------------------------------------------- writer
-
-void put_number(std::string &out, double v) {
-    if (!std::isfinite(v)) {
-        out += "null";
-        return;
-    }
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    out += buf;
-}
 
 void put_integer(std::string &out, std::uint64_t v) { out += std::to_string(v); }
 
@@ -77,7 +68,7 @@ std::string KMeansModel::to_json() const {
         out += '[';
         for (std::size_t j = 0; j < dim_; ++j) {
             if (j) out += ',';
-            put_number(out, centroids_[c * dim_ + j]);
+            put_json_number(out, centroids_[c * dim_ + j]);
         }
         out += ']';
     }
@@ -87,13 +78,13 @@ std::string KMeansModel::to_json() const {
         out += "{\"kind\":\"";
         out += kmeans_scaling_name(scaling_[j].kind);
         out += "\",\"mean\":";
-        put_number(out, scaling_[j].mean);
+        put_json_number(out, scaling_[j].mean);
         out += ",\"std\":";
-        put_number(out, scaling_[j].std);
+        put_json_number(out, scaling_[j].std);
         out += '}';
     }
     out += "],\"inertia\":";
-    put_number(out, inertia_);
+    put_json_number(out, inertia_);
     out += ",\"iterations\":";
     put_integer(out, static_cast<std::uint64_t>(iterations_));
     out += converged_ ? ",\"converged\":true" : ",\"converged\":false";

@@ -9,17 +9,12 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "core/kmeans_internal.hpp"
 
 namespace personalize {
 
 namespace {
-
-std::string number_text(double v) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
 
 [[noreturn]] void log1p_domain(std::size_t feature, double value) {
     throw_invalid("kmeans: log1p_zscore scaling needs values > -1, but feature " + std::to_string(feature + 1) +

@@ -8,46 +8,12 @@
 
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "core/json_writer.hpp"
 #include "core/lifetime_fit.hpp"
 
 namespace personalize {
 
 namespace {
-
-// ---------------------------------------------------------------- writer
-
-void put_number(std::string &out, double v) {
-    if (!std::isfinite(v)) {
-        out += "null";
-        return;
-    }
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    out += buf;
-}
-
-void put_string(std::string &out, std::string_view s) {
-    out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
-}
 
 // ---------------------------------------------------------------- reader
 
@@ -69,24 +35,24 @@ std::string FitResult::to_json() const {
     std::string out;
     out.reserve(256 + 64 * k * k);
     out += "{\"model\":";
-    put_string(out, model);
+    put_json_string(out, model);
     out += ",\"params\":{";
     for (std::size_t i = 0; i < k; ++i) {
         if (i) out += ',';
-        put_string(out, names[i]);
+        put_json_string(out, names[i]);
         out += ':';
-        put_number(out, params[i]);
+        put_json_number(out, params[i]);
     }
     out += "},\"log_likelihood\":";
-    put_number(out, log_likelihood);
+    put_json_number(out, log_likelihood);
     out += ",\"std_errors\":";
     if (std_errors_available && std_errors.size() == k) {
         out += '{';
         for (std::size_t i = 0; i < k; ++i) {
             if (i) out += ',';
-            put_string(out, names[i]);
+            put_json_string(out, names[i]);
             out += ':';
-            put_number(out, std_errors[i]);
+            put_json_number(out, std_errors[i]);
         }
         out += '}';
     } else {
@@ -100,7 +66,7 @@ std::string FitResult::to_json() const {
             out += '[';
             for (std::size_t j = 0; j < k; ++j) {
                 if (j) out += ',';
-                put_number(out, covariance[i * k + j]);
+                put_json_number(out, covariance[i * k + j]);
             }
             out += ']';
         }
@@ -111,16 +77,16 @@ std::string FitResult::to_json() const {
     out += ",\"iterations\":" + std::to_string(iterations);
     out += converged ? ",\"converged\":true" : ",\"converged\":false";
     out += ",\"customers\":";
-    put_number(out, customers);
+    put_json_number(out, customers);
     out += ",\"penalty\":";
-    put_number(out, penalty);
+    put_json_number(out, penalty);
     if (model == "gamma_gamma") {
         out += ",\"ignored\":";
-        put_number(out, ignored);
+        put_json_number(out, ignored);
     }
     if (!message.empty()) {
         out += ",\"message\":";
-        put_string(out, message);
+        put_json_string(out, message);
     }
     out += '}';
     return out;

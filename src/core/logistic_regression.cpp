@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/json_reader.hpp"
+#include "core/json_writer.hpp"
 
 namespace personalize {
 
@@ -23,14 +24,6 @@ using RowMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 
 constexpr std::uint32_t kCollectorTag = 0x3147474C;  // "LGG1"
 constexpr std::size_t kCollectorHeader = 24;
-
-std::string number_text(double v) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
-}
 
 [[noreturn]] void corrupted(const char *what) {
     throw Error(ErrorCode::DataCorrupted, std::string("logistic_fit: serialized state is corrupted: ") + what);
@@ -339,50 +332,6 @@ double LogisticModel::probability(const double *x, std::size_t count, const char
     return sigmoid(eta);
 }
 
-namespace {
-
-void put_number(std::string &out, double v) {
-    if (!std::isfinite(v)) {
-        out += "null";
-        return;
-    }
-    char buf[40];
-    for (int precision = 15; precision <= 17; ++precision) {
-        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    out += buf;
-}
-
-void put_string(std::string &out, const std::string &s) {
-    out += '"';
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (u < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", u);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-}
-
-void put_numbers(std::string &out, const std::vector<double> &values) {
-    out += '[';
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i > 0) out += ',';
-        put_number(out, values[i]);
-    }
-    out += ']';
-}
-
-}  // namespace
-
 std::string LogisticModel::to_json() const {
     std::string out = "{\"model\":\"logistic_regression\",\"feature_names\":";
     if (feature_names.empty()) {
@@ -391,28 +340,28 @@ std::string LogisticModel::to_json() const {
         out += '[';
         for (std::size_t i = 0; i < feature_names.size(); ++i) {
             if (i > 0) out += ',';
-            put_string(out, feature_names[i]);
+            put_json_string(out, feature_names[i]);
         }
         out += ']';
     }
     out += ",\"intercept\":";
-    put_number(out, intercept);
+    put_json_number(out, intercept);
     out += ",\"coefficients\":";
-    put_numbers(out, coefficients);
+    put_json_numbers(out, coefficients);
     out += ",\"intercept_standard_error\":";
-    if (has_standard_errors) put_number(out, intercept_standard_error); else out += "null";
+    if (has_standard_errors) put_json_number(out, intercept_standard_error); else out += "null";
     out += ",\"standard_errors\":";
-    if (has_standard_errors) put_numbers(out, standard_errors); else out += "null";
+    if (has_standard_errors) put_json_numbers(out, standard_errors); else out += "null";
     out += ",\"l2\":";
-    put_number(out, l2);
+    put_json_number(out, l2);
     out += ",\"iterations\":" + std::to_string(iterations);
     out += std::string(",\"converged\":") + (converged ? "true" : "false");
     out += ",\"warning\":";
-    if (warning.empty()) out += "null"; else put_string(out, warning);
+    if (warning.empty()) out += "null"; else put_json_string(out, warning);
     out += ",\"log_likelihood\":";
-    put_number(out, log_likelihood);
+    put_json_number(out, log_likelihood);
     out += ",\"penalized_log_likelihood\":";
-    put_number(out, penalized_log_likelihood);
+    put_json_number(out, penalized_log_likelihood);
     out += ",\"observations\":" + std::to_string(observations);
     out += ",\"positives\":" + std::to_string(positives);
     out += '}';

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 
 namespace personalize {
 
@@ -31,23 +32,13 @@ void require_finite(double v, const char *function, const char *name) {
                       (std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity"));
 }
 
-// The shortest decimal text that reads back as exactly `v`.
-void put_number(std::string &out, double v) {
-    char buf[40];
-    for (int precision = 15; precision <= 17; ++precision) {
-        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    out += buf;
-}
-
 void put_array(std::string &out, const char *key, const std::vector<double> &values) {
     out += ",\"";
     out += key;
     out += "\":[";
     for (std::size_t i = 0; i < values.size(); ++i) {
         if (i > 0) out += ',';
-        put_number(out, values[i]);
+        put_json_number(out, values[i]);
     }
     out += ']';
 }
