@@ -9,6 +9,7 @@
 #include "core/cart_scoring.hpp"
 #include "pg/boundary.hpp"
 #include "pg/int8_array.hpp"
+#include "pg/spi_plan.hpp"
 
 extern "C" {
 #include "executor/spi.h"
@@ -31,15 +32,6 @@ constexpr int kCachedTables = 8;
 RulePlans plan_cache[kCachedTables];
 int plan_cache_next = 0;
 
-SPIPlanPtr prepare(const char *query, int nargs, Oid *types) {
-    SPIPlanPtr plan = SPI_prepare(query, nargs, types);
-    if (plan == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("cart_suggestions: could not prepare a lookup: %s", SPI_result_code_string(SPI_result))));
-    SPI_keepplan(plan);
-    return plan;
-}
-
 // Call between SPI_connect and SPI_finish.
 const RulePlans &plans_for(Oid relid) {
     for (const RulePlans &p : plan_cache)
@@ -49,12 +41,12 @@ const RulePlans &plans_for(Oid relid) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("cart_suggestions: relation %u does not exist", relid)));
     const char *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
     Oid text_array = TEXTARRAYOID, int8 = INT8OID;
-    SPIPlanPtr lookup = prepare(psprintf("SELECT r.antecedent, r.consequent, r.certainty::float8 "
+    SPIPlanPtr lookup = pg::prepare_kept_plan("a cart_suggestions lookup", psprintf("SELECT r.antecedent, r.consequent, r.certainty::float8 "
                                          "FROM unnest($1) AS k(key) JOIN %s r ON r.antecedent = k.key::bigint[] "
                                          "WHERE r.certainty > 0",
                                          table),
                                 1, &text_array);
-    SPIPlanPtr popular = prepare(psprintf("SELECT r.consequent FROM %s r WHERE r.antecedent = '{}'::bigint[] "
+    SPIPlanPtr popular = pg::prepare_kept_plan("a cart_suggestions lookup", psprintf("SELECT r.consequent FROM %s r WHERE r.antecedent = '{}'::bigint[] "
                                           "ORDER BY r.consequent_support DESC, r.consequent LIMIT $1",
                                           table),
                                  1, &int8);

@@ -15,6 +15,7 @@
 #include "pg/context_tree_jsonb.hpp"
 #include "pg/offer_catalogue.hpp"
 #include "pg/offer_context.hpp"
+#include "pg/spi_plan.hpp"
 #include "pg/srf.hpp"
 
 extern "C" {
@@ -29,15 +30,6 @@ namespace offers = personalize::offers;
 
 namespace {
 
-SPIPlanPtr prepare_kept(const char *query, int nargs, Oid *types) {
-    SPIPlanPtr plan = SPI_prepare(query, nargs, types);
-    if (plan == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("decide_offer: could not prepare a query: %s", SPI_result_code_string(SPI_result))));
-    SPI_keepplan(plan);
-    return plan;
-}
-
 // The context query of the configured tables, re-prepared when the
 // configuration or one of its tables' definitions changes (the key: the
 // configuration row and the tables' pg_class row versions).
@@ -50,7 +42,7 @@ ContextPlan context_plan;
 SPIPlanPtr context_query_plan() {
     static SPIPlanPtr config = nullptr;
     if (config == nullptr)
-        config = prepare_kept(
+        config = pg::prepare_kept_plan("a decide_offer query", 
             "SELECT s.xmin::text || '/' || s.currency || '/' || coalesce((SELECT string_agg(c.oid::text || ':' || c.xmin::text, ',' "
             "ORDER BY c.oid) FROM pg_catalog.pg_class c WHERE c.oid IN (s.orders, s.customers, s.features)), '') "
             "FROM personalize.offer_context_source s",
@@ -68,7 +60,7 @@ SPIPlanPtr context_query_plan() {
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("decide_offer: could not build the context query")));
     const char *query = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
     Oid types[3] = {INT8OID, JSONBOID, JSONBOID};
-    SPIPlanPtr plan = prepare_kept(query, 3, types);
+    SPIPlanPtr plan = pg::prepare_kept_plan("a decide_offer query", query, 3, types);
     if (context_plan.plan != nullptr) SPI_freeplan(context_plan.plan);
     if (context_plan.key != nullptr) pfree(context_plan.key);
     context_plan.plan = plan;
@@ -99,7 +91,7 @@ void lock_customer(std::int64_t customer_id, TimestampTz now) {
     static SPIPlanPtr plan = nullptr;
     if (plan == nullptr) {
         Oid types[2] = {INT8OID, TIMESTAMPTZOID};
-        plan = prepare_kept("INSERT INTO personalize.offer_customer_lock AS l (customer_id, decisions, last_decided_at) "
+        plan = pg::prepare_kept_plan("a decide_offer query", "INSERT INTO personalize.offer_customer_lock AS l (customer_id, decisions, last_decided_at) "
                             "VALUES ($1, 1, $2) ON CONFLICT (customer_id) DO UPDATE "
                             "SET decisions = l.decisions + 1, last_decided_at = excluded.last_decided_at",
                             2, types);
@@ -114,7 +106,7 @@ std::int64_t log_decision(TimestampTz now, std::int64_t customer_id, const pg::O
     static SPIPlanPtr plan = nullptr;
     if (plan == nullptr) {
         Oid types[8] = {TIMESTAMPTZOID, INT8OID, TEXTOID, TEXTOID, TEXTOID, BOOLOID, TEXTOID, TEXTOID};
-        plan = prepare_kept("INSERT INTO personalize.offer_log (decided_at, customer_id, offer_key, experiment_key, "
+        plan = pg::prepare_kept_plan("a decide_offer query", "INSERT INTO personalize.offer_log (decided_at, customer_id, offer_key, experiment_key, "
                             "channel, holdout, session_id, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
                             "RETURNING decision_id",
                             8, types);

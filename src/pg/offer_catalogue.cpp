@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "pg/spi_plan.hpp"
+
 extern "C" {
 #include "executor/spi.h"
 #include "utils/datum.h"
@@ -39,14 +41,8 @@ SPIPlanPtr all_active_plan = nullptr;
 SPIPlanPtr by_key_plan = nullptr;
 
 SPIPlanPtr kept_plan(SPIPlanPtr &slot, const char *query, int nargs, Oid *types) {
-    if (slot != nullptr) return slot;
-    SPIPlanPtr plan = SPI_prepare(query, nargs, types);
-    if (plan == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("could not prepare the offers query: %s", SPI_result_code_string(SPI_result))));
-    SPI_keepplan(plan);
-    slot = plan;
-    return plan;
+    if (slot == nullptr) slot = prepare_kept_plan("the offers query", query, nargs, types);
+    return slot;
 }
 
 char *text_column(HeapTuple tuple, TupleDesc desc, int column, MemoryContext context) {

@@ -2,6 +2,7 @@
 
 #include "pg/boundary.hpp"
 #include "pg/rule_cache.hpp"
+#include "pg/spi_plan.hpp"
 
 extern "C" {
 #include "executor/spi.h"
@@ -57,13 +58,10 @@ std::int64_t offers_logged_since(std::int64_t customer_id, const OfferRow &offer
     SPI_connect();
     if (plan == nullptr) {
         Oid types[4] = {INT8OID, TEXTOID, TIMESTAMPTZOID, INTERVALOID};
-        SPIPlanPtr p = SPI_prepare("SELECT count(*) FROM personalize.offer_log l WHERE l.customer_id = $1 "
-                                   "AND l.offer_key = $2 AND l.decided_at > $3 - $4",
-                                   4, types);
-        if (p == nullptr)
-            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not prepare the frequency cap count")));
-        SPI_keepplan(p);
-        plan = p;
+        plan = prepare_kept_plan("the frequency cap count",
+                                 "SELECT count(*) FROM personalize.offer_log l WHERE l.customer_id = $1 "
+                                 "AND l.offer_key = $2 AND l.decided_at > $3 - $4",
+                                 4, types);
     }
     Datum args[4] = {Int64GetDatum(customer_id), CStringGetTextDatum(offer.key), TimestampTzGetDatum(now),
                      IntervalPGetDatum(const_cast<Interval *>(&offer.cap_interval))};

@@ -13,6 +13,7 @@
 #include "core/suggestions.hpp"
 #include "pg/boundary.hpp"
 #include "pg/settings.hpp"
+#include "pg/spi_plan.hpp"
 #include "pg/suggestion_tables.hpp"
 
 extern "C" {
@@ -48,11 +49,7 @@ int plan_cache_next = 0;
 SPIPlanPtr plan_for(Oid relid, int kind, int flags, const char *table, const char *query, int nargs, Oid *types) {
     for (const CachedPlan &p : plan_cache)
         if (p.plan != nullptr && p.relid == relid && p.kind == kind && p.flags == flags) return p.plan;
-    SPIPlanPtr plan = SPI_prepare(psprintf(query, table), nargs, types);
-    if (plan == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("suggestions: could not prepare a lookup: %s", SPI_result_code_string(SPI_result))));
-    SPI_keepplan(plan);
+    SPIPlanPtr plan = pg::prepare_kept_plan("a suggestions lookup", psprintf(query, table), nargs, types);
     CachedPlan &slot = plan_cache[plan_cache_next];
     plan_cache_next = (plan_cache_next + 1) % kCachedPlans;
     if (slot.plan != nullptr) SPI_freeplan(slot.plan);
