@@ -76,16 +76,6 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
 }  // namespace
 
 bool parse_timestamp(std::string_view text, std::int64_t &micros, std::string &why) {
-    if (!text.empty() && (text[0] < '0' || text[0] > '9')) {
-        if (text == "infinity" || text == "+infinity") {
-            micros = kInfinityTime;
-            return true;
-        }
-        if (text == "-infinity") {
-            micros = kMinusInfinityTime;
-            return true;
-        }
-    }
     if (text == "infinity" || text == "+infinity") {
         micros = kInfinityTime;
         return true;
