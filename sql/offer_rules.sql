@@ -97,6 +97,13 @@ SELECT round(personalize.holdout_draw(42, 'first_order')::numeric, 6) AS draw_42
 SELECT count(*) FILTER (WHERE personalize.holdout_draw(i, 'win_back') < 0.1) BETWEEN 900 AND 1100 AS about_ten_percent
 FROM generate_series(1, 10000) i;
 SELECT round(personalize.normal_two_sided_p(1.959964)::numeric, 4) AS p_at_1_96, personalize.normal_two_sided_p(0) AS p_at_0;
+-- Symmetric in z; infinite z: p = 0; NaN in, NaN out; NULL in, NULL out (strict).
+SELECT personalize.normal_two_sided_p(-1.959964) = personalize.normal_two_sided_p(1.959964) AS symmetric,
+       personalize.normal_two_sided_p('Infinity') AS p_at_infinity, personalize.normal_two_sided_p('-Infinity') AS p_at_minus_infinity,
+       personalize.normal_two_sided_p('NaN') AS p_at_nan, personalize.normal_two_sided_p(NULL) IS NULL AS null_gives_null;
+-- Any customer id and key draw a value in [0, 1); NULLs give NULL.
+SELECT personalize.holdout_draw(-9223372036854775808, '') BETWEEN 0 AND 1 AS extreme_id_and_empty_key,
+       personalize.holdout_draw(NULL, 'x') IS NULL AS null_customer, personalize.holdout_draw(1, NULL) IS NULL AS null_key;
 
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 

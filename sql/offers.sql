@@ -32,6 +32,9 @@ FROM s, m, personalize.rfm_score(m.bp, s.age - s.recency, s.frequency, s.total) 
 
 -- Configuration errors name the argument.
 SELECT pg_temp.error_of($$SELECT personalize.decide_offer(1)$$);
+-- Before any configuration, building contexts says what is missing.
+SELECT pg_temp.error_of($$SELECT * FROM personalize.offer_contexts('2026-01-01')$$);
+SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context(NULL)$$);
 SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('shop.products')$$);
 SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('shop.orders', currency => 'pounds')$$);
 CREATE TABLE shop.clashing_features AS SELECT customer_id, 1 AS orders FROM shop.customers;
@@ -237,6 +240,9 @@ SELECT offer_key, treatment_customers, treatment_converted, treatment_conversion
        conversion_uplift, revenue_uplift, round(z::numeric, 4) AS z, round(p_value::numeric, 4) AS p_value
 FROM personalize.offer_uplift();
 SELECT pg_temp.error_of($$SELECT * FROM personalize.offer_uplift(attribution => '-1 day')$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.offer_uplift(attribution => NULL)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.offer_uplift(NULL)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.offer_contexts(NULL)$$);
 
 -- pg_dump keeps the catalogue, the log and the configuration.
 SELECT c.relname FROM pg_extension e, unnest(e.extconfig) t(oid) JOIN pg_class c ON c.oid = t.oid

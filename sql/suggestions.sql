@@ -226,6 +226,8 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.item_similarities(NULL, min_
 SELECT pg_temp.error_of($$SELECT * FROM personalize.item_similarities(NULL, measure => NULL)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.item_similarities(NULL, max_basket_size => 0)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.popular_items('sug.history', k => 0)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.popular_items('sug.history', k => NULL)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.popular_items(NULL)$$);
 
 -- NULLs and empty input: NULL ids are skipped, NULL times count as the
 -- oldest purchase, no baskets give no model, an empty model gives popular
@@ -257,6 +259,12 @@ SELECT customers, round(precision_at_k::numeric, 4) AS p, round(recall_at_k::num
        round(ndcg_at_k::numeric, 4) AS ndcg, coverage, items_recommended
 FROM personalize.evaluate_recommendations('recs', 'truth', 2, 100);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations('recs', 'truth', 0)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations('recs', 'truth', NULL)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations(NULL, 'truth')$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations('recs', 'truth', 10, 0)$$);
+-- No recommendations at all: every customer with relevant items counts, as a miss.
+CREATE TEMP TABLE no_recs (customer_id bigint, recommended bigint[]);
+SELECT * FROM personalize.evaluate_recommendations('no_recs', 'truth');
 
 -- Memory: over personalize.memory_limit a clear error; nothing leaks.
 SET personalize.memory_limit = '64kB';

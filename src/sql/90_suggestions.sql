@@ -139,7 +139,10 @@ BEGIN
             CASE WHEN recommendations IS NULL THEN 'recommendations' ELSE 'relevant' END
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF k IS NULL OR k < 1 THEN
+    IF k IS NULL THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "k" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k < 1 THEN
         RAISE EXCEPTION 'evaluate_recommendations: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF catalogue IS NOT NULL AND catalogue < 1 THEN
