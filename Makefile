@@ -1,21 +1,28 @@
-# PGXS build of pg_personalize: one shared library from src/core (pure C++17)
-# and src/pg (the PostgreSQL glue). `make installcheck` runs every sql/*.sql.
+# PGXS build of pg_personalize: one shared library from src/core (pure C++17,
+# one folder per capability) and src/pg (the PostgreSQL glue, the same
+# folders). `make installcheck` runs every test/sql/*.sql (pg_regress).
+# docs/architecture.md shows the tree.
 
 EXTENSION  = pg_personalize
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = pg_personalize
 
-CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
-GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp))
+# Sources are picked up by folder: a file in a capability folder is built.
+CORE_SRCS = $(sort $(wildcard src/core/*/*.cpp))
+GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp src/pg/*/*.cpp))
 OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
-# The install script is assembled from one file per feature area.
-SQL_PARTS  = $(sort $(wildcard src/sql/*.sql))
+# The install script of this version is assembled from one file per
+# capability (src/sql/NN_<capability>.sql, in NN order). Earlier versions'
+# install scripts and the upgrade scripts between versions ship as they are
+# (src/sql/pg_personalize--*.sql), so ALTER EXTENSION ... UPDATE works.
+SQL_PARTS  = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(sort $(wildcard src/sql/$(EXTENSION)--*.sql))
 
-# Every sql/*.sql is a test; a file that exists is a file that runs.
-REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+# Every test/sql/*.sql is a test; a file that exists is a file that runs.
+REGRESS      = $(patsubst test/sql/%.sql,%,$(sort $(wildcard test/sql/*.sql)))
+REGRESS_OPTS = --inputdir=test --outputdir=test --load-extension=$(EXTENSION)
 
 PG_CONFIG ?= pg_config
 SERVER_INCLUDE := $(shell $(PG_CONFIG) --includedir-server)
@@ -25,9 +32,9 @@ WARNINGS = -Wall -Wextra -Wno-unused-parameter
 # src/core is compiled without the server include path: including a
 # PostgreSQL header there does not build.
 # -ffp-contract=off: no fused multiply-add, so generated data is the same on every machine.
-CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -ffp-contract=off -MMD -MP $(WARNINGS) -I src -isystem $(EIGEN_INCLUDE)
-PG_CXXFLAGS   = -std=c++17 -MMD -MP $(WARNINGS) -I src -isystem $(SERVER_INCLUDE) -isystem $(EIGEN_INCLUDE)
-SHLIB_LINK   += -lstdc++ -lm -labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set
+CORE_CXXFLAGS = -std=c++17 -O2 -g -fPIC -ffp-contract=off -MMD -MP $(WARNINGS) -I src -isystem $(EIGEN_INCLUDE) $(EXTRA_CXXFLAGS)
+PG_CXXFLAGS   = -std=c++17 -MMD -MP $(WARNINGS) -I src -isystem $(SERVER_INCLUDE) -isystem $(EIGEN_INCLUDE) $(EXTRA_CXXFLAGS)
+SHLIB_LINK   += -lstdc++ -lm -labsl_hash -labsl_city -labsl_low_level_hash -labsl_raw_hash_set $(EXTRA_LDFLAGS)
 
 # Debian's server is built with LLVM; the bitcode step would not see our flags.
 override with_llvm = no
@@ -46,9 +53,11 @@ $(DATA_built): $(SQL_PARTS)
 
 # Rebuild objects whose headers changed (-MMD writes the .d files).
 -include $(OBJS:.o=.d)
-EXTRA_CLEAN = $(OBJS:.o=.d)
+EXTRA_CLEAN = $(OBJS:.o=.d) test/results test/regression.diffs test/regression.out
 
+# The core never sees PostgreSQL (docs/architecture.md): stop the build when
+# a core file includes a server header.
 .PHONY: check-core-isolation
 check-core-isolation:
-	@if grep -nE '^\s*#\s*include\s*[<"](postgres|postgres_ext|fmgr|funcapi|miscadmin|pg_config|c)\.h|^\s*#\s*include\s*[<"](utils|catalog|executor|access|nodes|storage|lib|mb|commands|parser|optimizer)/' $(CORE_SRCS) src/core/*.hpp; then \
-		echo "error: src/core must not include PostgreSQL headers (see DEVELOPERS.md)" >&2; exit 1; fi
+	@if grep -nE '^\s*#\s*include\s*[<"](postgres|postgres_ext|fmgr|funcapi|miscadmin|pg_config|c)\.h|^\s*#\s*include\s*[<"](utils|catalog|executor|access|nodes|storage|lib|mb|commands|parser|optimizer)/' $(CORE_SRCS) $(wildcard src/core/*/*.hpp); then \
+		echo "error: src/core must not include PostgreSQL headers (see docs/architecture.md)" >&2; exit 1; fi

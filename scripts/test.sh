@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of pg_personalize and ends with "N passed, M failed":
 #   1. C++ unit tests of src/core (GoogleTest under ctest);
-#   2. the pg_regress suite (sql/*.sql) against a throwaway PostgreSQL 15;
+#   2. the pg_regress suite (test/sql/*.sql) against a throwaway PostgreSQL 15;
 #   3. when ../shared/data exists: validations against published numbers;
 #   4. the offer rule fuzzer (libFuzzer, ASan + UBSan) for 60 s (FUZZ_SECONDS),
 #      skipped with a message when clang or its fuzzer runtime is missing.
@@ -62,8 +62,8 @@ fi
 grep -E 'warning|error' "$log_dir/make.log" || echo "built pg_personalize.so"
 
 # pg_regress prints "test NAME ... ok" / "... FAILED" per file.
-section "pg_regress (sql/*.sql)"
-rm -rf results regression.diffs regression.out
+section "pg_regress (test/sql/*.sql)"
+rm -rf test/results test/regression.diffs test/regression.out
 scripts/with-temp-cluster.sh make -s PG_CONFIG="$pg_config" installcheck >"$log_dir/regress.log" 2>&1
 grep -E '^(test|ok|not ok|     ) .*\.\.\.|tests (passed|failed)|of [0-9]+ tests' "$log_dir/regress.log" || true
 ok=$(grep -cE '^(test )?[a-z0-9_]+ +\.\.\. ok' "$log_dir/regress.log")
@@ -72,7 +72,7 @@ if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ]; then
     tail -60 "$log_dir/regress.log"
     bad=1
 fi
-[ -f regression.diffs ] && head -200 regression.diffs
+[ -f test/regression.diffs ] && head -200 test/regression.diffs
 count "$ok" "$bad"
 
 # Runs a check script on a throwaway cluster and counts its PASS/FAIL lines.

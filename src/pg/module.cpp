@@ -1,7 +1,7 @@
 // Module entry: the magic block, GUC registration, personalize.version() and
 // personalize.live_cpp_objects().
-#include "pg/boundary.hpp"
-#include "pg/settings.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/common/settings.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;

@@ -23,14 +23,15 @@
 #include <string>
 #include <vector>
 
-#include "core/kmeans.hpp"
-#include "core/kmeans_internal.hpp"
-#include "core/random.hpp"
+#include "core/kmeans/kmeans.hpp"
+#include "core/kmeans/internal.hpp"
+#include "core/common/random.hpp"
 
 namespace {
 
 using namespace personalize;
-using namespace personalize::kmeans_detail;
+using namespace personalize::kmeans;
+using namespace personalize::kmeans::detail;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

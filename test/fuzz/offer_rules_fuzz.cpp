@@ -28,9 +28,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/context_tree.hpp"
-#include "core/error.hpp"
-#include "core/offer_rules.hpp"
+#include "core/rules/context_tree.hpp"
+#include "core/common/error.hpp"
+#include "core/rules/rules.hpp"
 
 using personalize::ContextNode;
 using personalize::ContextTree;

@@ -2,13 +2,13 @@
 // comparisons with plain PostgreSQL live in test/bench/*.sh.
 #include <benchmark/benchmark.h>
 
-#include "core/customer_summary.hpp"
-#include "core/demo_shop.hpp"
+#include "core/customers/summary.hpp"
+#include "core/demo/shop.hpp"
 
 namespace {
 
-using personalize::CustomerSummary;
-using personalize::SummaryParams;
+using personalize::customers::CustomerSummary;
+using personalize::customers::SummaryParams;
 
 // One customer's orders arriving in time order (the common case) or reversed.
 void BM_CustomerSummaryAdd(benchmark::State &state) {

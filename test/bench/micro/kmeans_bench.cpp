@@ -19,15 +19,15 @@
 #include <string>
 #include <vector>
 
-#include "core/kmeans.hpp"
-#include "core/random.hpp"
+#include "core/kmeans/kmeans.hpp"
+#include "core/common/random.hpp"
 
 namespace {
 
-using personalize::KMeansBuilder;
-using personalize::KMeansModel;
-using personalize::KMeansOptions;
-using personalize::KMeansScaling;
+using personalize::kmeans::KMeansBuilder;
+using personalize::kmeans::KMeansModel;
+using personalize::kmeans::KMeansOptions;
+using personalize::kmeans::KMeansScaling;
 
 constexpr std::size_t kPoints = 1000000;
 constexpr std::size_t kDim = 8;
@@ -96,7 +96,7 @@ void BM_KMeansFit(benchmark::State &state) {
     o.seed = static_cast<std::uint64_t>(state.range(3));
     double inertia = 0.0, iterations = 0.0;
     for (auto _ : state) {
-        const KMeansModel m = personalize::kmeans_fit(b, o, personalize::Interrupt());
+        const KMeansModel m = personalize::kmeans::kmeans_fit(b, o, personalize::Interrupt());
         inertia = m.inertia();
         iterations = static_cast<double>(m.iterations());
     }
@@ -120,10 +120,10 @@ void BM_KMeansSilhouette(benchmark::State &state) {
     const KMeansBuilder &b = blob_builder(1);
     KMeansOptions o;
     o.k = 8;
-    const KMeansModel m = personalize::kmeans_fit(b, o, personalize::Interrupt());
+    const KMeansModel m = personalize::kmeans::kmeans_fit(b, o, personalize::Interrupt());
     double score = 0.0;
     for (auto _ : state)
-        score = personalize::kmeans_silhouette(b, m, static_cast<std::size_t>(state.range(0)), 1,
+        score = personalize::kmeans::kmeans_silhouette(b, m, static_cast<std::size_t>(state.range(0)), 1,
                                                personalize::Interrupt())
                     .value_or(0.0);
     state.counters["silhouette"] = score;

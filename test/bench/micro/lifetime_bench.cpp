@@ -10,15 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "core/lifetime_bgnbd.hpp"
-#include "core/lifetime_gamma_gamma.hpp"
-#include "core/lifetime_pareto_nbd.hpp"
-#include "core/lifetime_predict.hpp"
-#include "core/lifetime_simulate.hpp"
+#include "core/lifetime/bgnbd.hpp"
+#include "core/lifetime/gamma_gamma.hpp"
+#include "core/lifetime/pareto_nbd.hpp"
+#include "core/lifetime/predict.hpp"
+#include "core/lifetime/simulate.hpp"
 
 namespace {
 
 using namespace personalize;
+using namespace personalize::lifetime;
 
 const std::vector<SimulatedCustomer> &million() {
     static const std::vector<SimulatedCustomer> customers = [] {

@@ -12,18 +12,18 @@
 #include <string>
 #include <vector>
 
-#include "core/association_rules.hpp"
-#include "core/baskets.hpp"
+#include "core/mining/association_rules.hpp"
+#include "core/mining/baskets.hpp"
 
 namespace {
 
-using personalize::BasketBuilder;
-using personalize::BasketCollection;
+using personalize::mining::BasketBuilder;
+using personalize::mining::BasketCollection;
 using personalize::Interrupt;
 using personalize::MemoryBudget;
-using personalize::MiningStats;
-using personalize::Rule;
-using personalize::RuleOptions;
+using personalize::mining::MiningStats;
+using personalize::mining::Rule;
+using personalize::mining::RuleOptions;
 
 struct Line {
     std::int64_t basket, item;
@@ -119,7 +119,7 @@ void run_mining(benchmark::State &state, const BasketCollection &baskets, const 
     MiningStats stats;
     for (auto _ : state) {
         MemoryBudget budget;
-        stats = personalize::mine_rules(baskets, options, budget, Interrupt(),
+        stats = personalize::mining::mine_rules(baskets, options, budget, Interrupt(),
                                         [](const Rule &r) { benchmark::DoNotOptimize(r.lift); });
     }
     state.counters["baskets"] = static_cast<double>(stats.baskets);

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "core/context_tree.hpp"
-#include "core/offer_rules.hpp"
+#include "core/rules/context_tree.hpp"
+#include "core/rules/rules.hpp"
 
 namespace {
 

@@ -1,0 +1,263 @@
+// The personalize.als_model type (text and binary I/O) and the aggregate
+// als_fit(customer_id, item_id, strength [, factors [, iterations,
+// regularization, alpha, seed [, solver]]]): rows collected by the
+// transition and combine functions, the model fitted in the final function.
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/als/als.hpp"
+#include "core/als/model.hpp"
+#include "pg/common/aggregate_state.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/varlena.hpp"
+
+extern "C" {
+#include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
+}
+
+namespace pg = personalize::pg;
+using personalize::als::AlsCollector;
+using personalize::als::AlsModelView;
+using personalize::als::AlsOptions;
+using personalize::Error;
+using personalize::ErrorCode;
+
+namespace {
+
+// Stored bytes already checked by AlsModelView::open, as a varlena.
+struct CheckedBytes {
+    const unsigned char *data;
+    std::size_t size;
+    std::size_t serialized_size() const { return size; }
+    void serialize(unsigned char *out, std::size_t) const { std::memcpy(out, data, size); }
+};
+
+// An 8-byte aligned copy of `size` bytes (the checks read int64 arrays in place).
+unsigned char *aligned_copy(const unsigned char *data, std::size_t size) {
+    auto *copy = static_cast<unsigned char *>(palloc_extended(size == 0 ? 1 : size, MCXT_ALLOC_HUGE));
+    if (size != 0) std::memcpy(copy, data, size);
+    return copy;
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+// ---- type I/O: the text form is bytea's hex form of the stored bytes -------
+
+PERSONALIZE_FUNCTION(personalize_als_model_in) {
+    const char *text = PG_GETARG_CSTRING(0);
+    const std::size_t length = std::strlen(text);
+    if (length < 2 || text[0] != '\\' || text[1] != 'x' || (length - 2) % 2 != 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                        errmsg("als_model: invalid input: expected \\x followed by an even number of hex digits"),
+                        errhint("An als_model is made by personalize.als_fit(...).")));
+    const std::size_t size = (length - 2) / 2;
+    auto *bytes = static_cast<unsigned char *>(palloc_extended(size == 0 ? 1 : size, MCXT_ALLOC_HUGE));
+    for (std::size_t i = 0; i < size; ++i) {
+        const int hi = hex_digit(text[2 + 2 * i]), lo = hex_digit(text[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+                            errmsg("als_model: invalid input: \"%c%c\" is not a hex byte", text[2 + 2 * i], text[3 + 2 * i])));
+        bytes[i] = static_cast<unsigned char>(hi * 16 + lo);
+    }
+    varlena *out = pg::cpp([&] {
+        AlsModelView::open(bytes, size);  // every invariant, or DataCorrupted
+        return pg::to_varlena(CheckedBytes{bytes, size}, "an als_model value");
+    });
+    PG_RETURN_POINTER(out);
+}
+
+PERSONALIZE_FUNCTION(personalize_als_model_out) {
+    const varlena *value = PG_GETARG_VARLENA_PP(0);
+    const std::size_t size = pg::varlena_size(value);
+    if (size > (MaxAllocHugeSize - 3) / 2)
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("als_model: value too large for its text form"),
+                        errhint("Use binary COPY or pg_dump's custom format.")));
+    auto *out = static_cast<char *>(palloc_extended(2 * size + 3, MCXT_ALLOC_HUGE));
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *bytes = pg::varlena_bytes(value);
+    out[0] = '\\';
+    out[1] = 'x';
+    for (std::size_t i = 0; i < size; ++i) {
+        out[2 + 2 * i] = digits[bytes[i] >> 4];
+        out[3 + 2 * i] = digits[bytes[i] & 15];
+    }
+    out[2 * size + 2] = '\0';
+    PG_RETURN_CSTRING(out);
+}
+
+// Binary form = the stored bytes; received bytes are checked like text input.
+PERSONALIZE_FUNCTION(personalize_als_model_recv) {
+    StringInfo buffer = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
+    const std::size_t size = static_cast<std::size_t>(buffer->len - buffer->cursor);
+    unsigned char *bytes = aligned_copy(reinterpret_cast<const unsigned char *>(buffer->data + buffer->cursor), size);
+    buffer->cursor = buffer->len;
+    varlena *out = pg::cpp([&] {
+        AlsModelView::open(bytes, size);
+        return pg::to_varlena(CheckedBytes{bytes, size}, "an als_model value");
+    });
+    PG_RETURN_POINTER(out);
+}
+
+PERSONALIZE_FUNCTION(personalize_als_model_send) {
+    const varlena *value = PG_GETARG_VARLENA_PP(0);
+    StringInfoData buffer;
+    pq_begintypsend(&buffer);
+    pq_sendbytes(&buffer, reinterpret_cast<const char *>(pg::varlena_bytes(value)), static_cast<int>(pg::varlena_size(value)));
+    PG_RETURN_BYTEA_P(pq_endtypsend(&buffer));
+}
+
+// ---- the als_fit aggregate ------------------------------------------------------
+
+namespace {
+
+struct AlsState {
+    AlsCollector rows{pg::memory_budget()};
+    bool has_options = false;
+    AlsOptions options;
+
+    void set_options(const AlsOptions &o) {
+        if (!has_options) {
+            o.validate("als_fit");
+            options = o;
+            has_options = true;
+        } else if (o != options) {
+            personalize::throw_invalid(
+                "als_fit: \"factors\", \"iterations\", \"regularization\", \"alpha\", \"seed\" and \"solver\" must be "
+                "the same for every row");
+        }
+    }
+};
+
+constexpr std::size_t kOptionBytes = 1 + 5 * 8 + 4 + 8;
+
+AlsState *als_state(FunctionCallInfo fcinfo, MemoryContext context) {
+    if (!PG_ARGISNULL(0)) return reinterpret_cast<AlsState *>(PG_GETARG_POINTER(0));
+    return pg::make_owned(context, [] { return new AlsState(); });
+}
+
+void require_not_null(FunctionCallInfo fcinfo, int argno, const char *name) {
+    if (PG_NARGS() > argno && PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("als_fit: \"%s\" must not be NULL", name)));
+}
+
+// The options of this row (defaults for the arguments a shorter overload lacks).
+AlsOptions row_options(FunctionCallInfo fcinfo) {
+    AlsOptions o;
+    if (PG_NARGS() > 4) o.factors = PG_GETARG_INT32(4);
+    if (PG_NARGS() > 5) {
+        o.iterations = PG_GETARG_INT32(5);
+        o.regularization = PG_GETARG_FLOAT8(6);
+        o.alpha = PG_GETARG_FLOAT8(7);
+        o.seed = static_cast<std::uint64_t>(PG_GETARG_INT64(8));
+    }
+    if (PG_NARGS() > 9) {
+        const text *solver = PG_GETARG_TEXT_PP(9);
+        const std::string name(VARDATA_ANY(solver), VARSIZE_ANY_EXHDR(solver));
+        o.solver = pg::cpp([&] { return personalize::als::parse_als_solver(name); });
+    }
+    return o;
+}
+
+}  // namespace
+
+// Rows with a NULL customer_id, item_id or strength are skipped.
+PERSONALIZE_FUNCTION(personalize_als_fit_transfn) {
+    MemoryContext context = pg::aggregate_context(fcinfo, "als_fit");
+    static const char *const names[] = {"factors", "iterations", "regularization", "alpha", "seed", "solver"};
+    for (int argno = 4; argno < PG_NARGS(); ++argno) require_not_null(fcinfo, argno, names[argno - 4]);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    const int64 customer = PG_GETARG_INT64(1), item = PG_GETARG_INT64(2);
+    const double strength = PG_GETARG_FLOAT8(3);
+    const AlsOptions options = row_options(fcinfo);
+    AlsState *state = als_state(fcinfo, context);
+    pg::cpp([&] {
+        state->set_options(options);
+        state->rows.add(customer, item, strength);
+    });
+    PG_RETURN_POINTER(state);
+}
+
+PERSONALIZE_FUNCTION(personalize_als_fit_combine) {
+    return pg::combine_states<AlsState>(fcinfo, "als_fit", als_state, [](AlsState &into, const AlsState &from) {
+        if (from.has_options) into.set_options(from.options);
+        into.rows.merge(from.rows);
+    });
+}
+
+namespace {
+
+// Options, then the collector's rows.
+struct SerializedState {
+    const AlsState &state;
+    std::size_t serialized_size() const { return kOptionBytes + state.rows.serialized_size(); }
+    void serialize(unsigned char *out, std::size_t size) const {
+        const AlsOptions &o = state.options;
+        unsigned char *p = out;
+        *p++ = state.has_options ? 1 : 0;
+        std::memcpy(p, &o.factors, 8), p += 8;
+        std::memcpy(p, &o.iterations, 8), p += 8;
+        std::memcpy(p, &o.regularization, 8), p += 8;
+        std::memcpy(p, &o.alpha, 8), p += 8;
+        std::memcpy(p, &o.seed, 8), p += 8;
+        const auto solver = static_cast<std::uint32_t>(o.solver);
+        std::memcpy(p, &solver, 4), p += 4;
+        std::memcpy(p, &o.cg_steps, 8), p += 8;
+        state.rows.serialize(p, size - kOptionBytes);
+    }
+};
+
+}  // namespace
+
+PERSONALIZE_FUNCTION(personalize_als_fit_serialize) {
+    return pg::serialize_state<AlsState, SerializedState>(fcinfo, "als_fit", "partial als_fit state");
+}
+
+PERSONALIZE_FUNCTION(personalize_als_fit_deserialize) {
+    return pg::deserialize_state(fcinfo, "als_fit", [](const unsigned char *p, std::size_t size) {
+        if (size < kOptionBytes)
+            throw Error(ErrorCode::DataCorrupted, "als_fit: serialized state is corrupted: too short");
+        AlsOptions o;
+        const bool has_options = *p++ != 0;
+        std::memcpy(&o.factors, p, 8), p += 8;
+        std::memcpy(&o.iterations, p, 8), p += 8;
+        std::memcpy(&o.regularization, p, 8), p += 8;
+        std::memcpy(&o.alpha, p, 8), p += 8;
+        std::memcpy(&o.seed, p, 8), p += 8;
+        std::uint32_t solver;
+        std::memcpy(&solver, p, 4), p += 4;
+        std::memcpy(&o.cg_steps, p, 8), p += 8;
+        if (solver > 1) throw Error(ErrorCode::DataCorrupted, "als_fit: serialized state is corrupted: bad solver");
+        o.solver = static_cast<personalize::als::AlsSolver>(solver);
+        auto state = std::make_unique<AlsState>();
+        if (has_options) state->set_options(o);
+        state->rows.append_serialized(p, size - kOptionBytes);
+        return state.release();
+    });
+}
+
+// The model; no (non-NULL) rows: NULL.
+PERSONALIZE_FUNCTION(personalize_als_fit_final) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    auto *state = reinterpret_cast<AlsState *>(PG_GETARG_POINTER(0));
+    if (state->rows.empty()) PG_RETURN_NULL();
+    varlena *out = pg::cpp([&] {
+        const personalize::als::AlsTrainedModel model = personalize::als::als_fit(state->rows, state->options, pg::interrupt());
+        // The value is one more copy of the model.
+        state->rows.budget().charge(model.serialized_size(), "the als_fit model value");
+        return pg::to_varlena(model, "the als_fit model");
+    });
+    PG_RETURN_POINTER(out);
+}

@@ -1,0 +1,19 @@
+// float8[] feature vectors as plain (pointer, count) views.
+#pragma once
+
+#include <cstddef>
+
+#include "pg/common/postgres.hpp"
+
+namespace personalize::pg {
+
+struct Float8Array {
+    const double *values = nullptr;
+    std::size_t count = 0;
+};
+
+// Reads a one-dimensional float8[] without NULL elements; `function` and
+// `name` appear in the error otherwise. PostgreSQL code: call outside cpp(...).
+Float8Array read_float8_array(ArrayType *array, const char *function, const char *name);
+
+}  // namespace personalize::pg

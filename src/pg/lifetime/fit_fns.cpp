@@ -1,0 +1,183 @@
+// Fitting aggregates of the lifetime models: bgnbd_fit, pareto_nbd_fit
+// (frequency, recency, age [, weight [, penalty]]) and gamma_gamma_fit
+// (frequency, monetary [, weight [, penalty]]). The state is the model's
+// core fit state (distinct customer tuples with their total weight); the
+// final function fits and returns the model as jsonb.
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/lifetime/bgnbd.hpp"
+#include "core/lifetime/gamma_gamma.hpp"
+#include "core/lifetime/pareto_nbd.hpp"
+#include "pg/common/aggregate_state.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/common/jsonb_text.hpp"
+#include "pg/common/varlena.hpp"
+
+namespace pg = personalize::pg;
+using personalize::lifetime::FitOptions;
+
+namespace {
+
+// Reads an optional float8 argument that must not be NULL when present.
+double optional_number(FunctionCallInfo fcinfo, int argno, double fallback, const char *function, const char *name) {
+    if (PG_NARGS() <= argno) return fallback;
+    if (PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("%s: \"%s\" must not be NULL", function, name)));
+    return PG_GETARG_FLOAT8(argno);
+}
+
+// The options of a fit travel with the state; every row must agree.
+template <typename Core>
+struct FitState {
+    Core core;
+    double penalty = 0.0;
+    bool has_penalty = false;
+
+    void set_penalty(double p, const char *function) {
+        if (!has_penalty) {
+            if (!(p >= 0.0) || !std::isfinite(p))
+                personalize::throw_invalid(std::string(function) + ": \"penalty\" must be a finite number >= 0");
+            penalty = p;
+            has_penalty = true;
+        } else if (p != penalty) {
+            personalize::throw_invalid(std::string(function) + ": \"penalty\" must be the same for every row");
+        }
+    }
+    void merge(const FitState &other, const char *function) {
+        if (other.has_penalty) set_penalty(other.penalty, function);
+        core.merge(other.core);
+    }
+    std::size_t serialized_size() const { return sizeof(double) + 1 + core.serialized_size(); }
+    void serialize(unsigned char *out, std::size_t size) const {
+        std::memcpy(out, &penalty, sizeof penalty);
+        out[sizeof penalty] = has_penalty ? 1 : 0;
+        core.serialize(out + sizeof penalty + 1, size - sizeof penalty - 1);
+    }
+    static FitState *deserialize(const unsigned char *data, std::size_t size) {
+        if (size < sizeof(double) + 1)
+            throw personalize::Error(personalize::ErrorCode::DataCorrupted, "lifetime fit: serialized state is corrupted");
+        auto *state = new FitState();
+        std::memcpy(&state->penalty, data, sizeof(double));
+        state->has_penalty = data[sizeof(double)] != 0;
+        try {
+            state->core = Core::deserialize(data + sizeof(double) + 1, size - sizeof(double) - 1);
+        } catch (...) {
+            delete state;
+            throw;
+        }
+        return state;
+    }
+};
+
+using BgNbdState = FitState<personalize::lifetime::BgNbdFitState>;
+using ParetoState = FitState<personalize::lifetime::ParetoNbdFitState>;
+using SpendState = FitState<personalize::lifetime::GammaGammaFitState>;
+
+template <typename State>
+State *state_of(FunctionCallInfo fcinfo, MemoryContext context) {
+    if (!PG_ARGISNULL(0)) return reinterpret_cast<State *>(PG_GETARG_POINTER(0));
+    return pg::make_owned(context, [] { return new State(); });
+}
+
+// Transition for (frequency, recency, age [, weight [, penalty]]). Rows with a
+// NULL frequency, recency or age are skipped.
+template <typename State>
+Datum transaction_transfn(FunctionCallInfo fcinfo, const char *function) {
+    MemoryContext context = pg::aggregate_context(fcinfo, function);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    const double x = PG_GETARG_FLOAT8(1), t_x = PG_GETARG_FLOAT8(2), T = PG_GETARG_FLOAT8(3);
+    const double w = optional_number(fcinfo, 4, 1.0, function, "weight");
+    const double penalty = optional_number(fcinfo, 5, 0.0, function, "penalty");
+    State *state = state_of<State>(fcinfo, context);
+    pg::cpp([&] {
+        state->set_penalty(penalty, function);
+        state->core.add(x, t_x, T, w);
+    });
+    PG_RETURN_POINTER(state);
+}
+
+template <typename State>
+Datum fit_combine(FunctionCallInfo fcinfo, const char *function) {
+    return pg::combine_states<State>(fcinfo, function, state_of<State>,
+                                     [function](State &into, const State &from) { into.merge(from, function); });
+}
+
+template <typename State>
+Datum fit_serialize(FunctionCallInfo fcinfo, const char *function) {
+    return pg::serialize_state<State>(fcinfo, function, "lifetime fit state");
+}
+
+template <typename State>
+Datum fit_deserialize(FunctionCallInfo fcinfo, const char *function) {
+    return pg::deserialize_state(fcinfo, function, State::deserialize);
+}
+
+// Fits and returns the model as jsonb (converged or not: the JSON says so).
+template <typename State>
+Datum fit_final(FunctionCallInfo fcinfo) {
+    const auto *state = reinterpret_cast<const State *>(PG_GETARG_POINTER(0));
+    char *json = pg::cpp([&] {
+        FitOptions options;
+        options.penalty = state->penalty;
+        const std::string text = state->core.fit(options, pg::interrupt()).to_json();
+        char *copy = nullptr;
+        pg::pg([&] { copy = pnstrdup(text.data(), text.size()); });
+        return copy;
+    });
+    PG_RETURN_DATUM(pg::cstring_to_jsonb(json));
+}
+
+}  // namespace
+
+PERSONALIZE_FUNCTION(personalize_bgnbd_transfn) { return transaction_transfn<BgNbdState>(fcinfo, "bgnbd_fit"); }
+PERSONALIZE_FUNCTION(personalize_bgnbd_combine) { return fit_combine<BgNbdState>(fcinfo, "bgnbd_fit"); }
+PERSONALIZE_FUNCTION(personalize_bgnbd_serialize) { return fit_serialize<BgNbdState>(fcinfo, "bgnbd_fit"); }
+PERSONALIZE_FUNCTION(personalize_bgnbd_deserialize) { return fit_deserialize<BgNbdState>(fcinfo, "bgnbd_fit"); }
+PERSONALIZE_FUNCTION(personalize_bgnbd_final) { return fit_final<BgNbdState>(fcinfo); }
+
+PERSONALIZE_FUNCTION(personalize_pareto_nbd_transfn) {
+    return transaction_transfn<ParetoState>(fcinfo, "pareto_nbd_fit");
+}
+PERSONALIZE_FUNCTION(personalize_pareto_nbd_combine) { return fit_combine<ParetoState>(fcinfo, "pareto_nbd_fit"); }
+PERSONALIZE_FUNCTION(personalize_pareto_nbd_serialize) {
+    return fit_serialize<ParetoState>(fcinfo, "pareto_nbd_fit");
+}
+PERSONALIZE_FUNCTION(personalize_pareto_nbd_deserialize) {
+    return fit_deserialize<ParetoState>(fcinfo, "pareto_nbd_fit");
+}
+PERSONALIZE_FUNCTION(personalize_pareto_nbd_final) { return fit_final<ParetoState>(fcinfo); }
+
+// gamma_gamma_fit(frequency, monetary [, weight [, penalty]]): customers with
+// no repeat purchase (or a non-positive monetary value) are counted as
+// ignored, as the model is defined on repeat buyers.
+PERSONALIZE_FUNCTION(personalize_gamma_gamma_transfn) {
+    const char *function = "gamma_gamma_fit";
+    MemoryContext context = pg::aggregate_context(fcinfo, function);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    const double x = PG_GETARG_FLOAT8(1), m = PG_GETARG_FLOAT8(2);
+    const double w = optional_number(fcinfo, 3, 1.0, function, "weight");
+    const double penalty = optional_number(fcinfo, 4, 0.0, function, "penalty");
+    SpendState *state = state_of<SpendState>(fcinfo, context);
+    pg::cpp([&] {
+        state->set_penalty(penalty, function);
+        state->core.add(x, m, w);
+    });
+    PG_RETURN_POINTER(state);
+}
+PERSONALIZE_FUNCTION(personalize_gamma_gamma_combine) { return fit_combine<SpendState>(fcinfo, "gamma_gamma_fit"); }
+PERSONALIZE_FUNCTION(personalize_gamma_gamma_serialize) {
+    return fit_serialize<SpendState>(fcinfo, "gamma_gamma_fit");
+}
+PERSONALIZE_FUNCTION(personalize_gamma_gamma_deserialize) {
+    return fit_deserialize<SpendState>(fcinfo, "gamma_gamma_fit");
+}
+PERSONALIZE_FUNCTION(personalize_gamma_gamma_final) { return fit_final<SpendState>(fcinfo); }

@@ -1,0 +1,51 @@
+// Glue shared by the offer functions: context argument checks, compiling and
+// evaluating the catalogue's rules (errors name the offer), and the
+// offer_log count behind frequency caps.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/common/error.hpp"
+#include "core/rules/rules.hpp"
+#include "pg/rules/context_jsonb.hpp"
+#include "pg/offers/catalogue.hpp"
+
+namespace personalize::pg {
+
+// Raises 22023 "<function>: "<argument>" must be a JSON object" unless it is.
+// PostgreSQL code.
+void require_object(Jsonb *value, const char *function, const char *argument);
+
+// context.customer.id when it is a number. PostgreSQL code.
+bool context_customer_id(Jsonb *context, double *id);
+
+// Runs `body`; a personalize::Error from it gets "offer "<key>": " in front.
+template <typename F>
+auto with_offer_context(const OfferRow &offer, F &&body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const Error &e) {
+        throw Error(e.code(), std::string("offer \"") + offer.key + "\": " + e.what(), e.detail(), e.hint());
+    }
+}
+
+// C++ (inside cpp(...)): the compiled rule of each offer, from the rule cache.
+rules::RulePtr compile_offer_rule(const OfferRow &offer);
+void compile_offer_rules(const OfferCatalogue &offers, std::vector<rules::RulePtr> &out);
+
+// C++ (inside cpp(...)): for every offer with eligible[i] set on entry,
+// evaluates its rule; eligible[i] stays set only when the rule is TRUE, and
+// reasons[i] then gets the reason (palloc'd). `function` prefixes errors.
+void evaluate_offers(const OfferCatalogue &offers, const std::vector<rules::RulePtr> &compiled,
+                     rules::Evaluator &evaluator, bool *eligible, char **reasons, const char *function);
+
+// Decisions logged for (customer, offer) after now - cap_interval (a racing
+// decision that waited for our lock may log a time after our "now"), shown
+// or held out. PostgreSQL code (runs its own SPI connection). read_only =
+// false takes a fresh snapshot (decide_offer, after locking the customer);
+// true uses the calling statement's (explain_offer).
+std::int64_t offers_logged_since(std::int64_t customer_id, const OfferRow &offer, TimestampTz now, bool read_only);
+
+}  // namespace personalize::pg

@@ -1,0 +1,323 @@
+// Purchase propensity in SQL: the logistic_fit(label, features [, l2 [,
+// feature_names [, max_iterations, tolerance]]]) aggregate (rows collected
+// by the transition and combine functions, Newton's method in the final
+// function), logistic_score(model, features) and the auc(score, label)
+// aggregate.
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/propensity/auc.hpp"
+#include "core/propensity/logistic_regression.hpp"
+#include "pg/common/aggregate_state.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/common/float8_array.hpp"
+#include "pg/common/jsonb_argument_cache.hpp"
+#include "pg/common/jsonb_text.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/varlena.hpp"
+
+extern "C" {
+#include "utils/array.h"
+}
+
+namespace pg = personalize::pg;
+using personalize::propensity::AucCollector;
+using personalize::Error;
+using personalize::ErrorCode;
+using personalize::propensity::LogisticCollector;
+using personalize::propensity::LogisticModel;
+using personalize::propensity::LogisticOptions;
+
+namespace {
+
+struct LogisticState {
+    LogisticCollector rows{pg::memory_budget()};
+    bool has_options = false;
+    LogisticOptions options;
+    bool has_names = false;              // set with the options: NULL names count as "none"
+    std::vector<std::string> names;
+    // This process's first row's raw names argument, so later rows compare
+    // bytes instead of parsing (not serialized: each worker sets its own).
+    bool raw_known = false;
+    bool raw_given = false;
+    std::string raw_names;
+
+    void set_options(const LogisticOptions &o) {
+        if (!has_options) {
+            o.validate("logistic_fit");
+            options = o;
+            has_options = true;
+        } else if (o != options) {
+            personalize::throw_invalid(
+                "logistic_fit: \"l2\", \"max_iterations\" and \"tolerance\" must be the same for every row");
+        }
+    }
+    void set_names(const std::vector<std::string> &n) {
+        if (!has_names) {
+            names = n;
+            has_names = true;
+        } else if (n != names) {
+            personalize::throw_invalid("logistic_fit: \"feature_names\" must be the same for every row");
+        }
+    }
+};
+
+LogisticState *logistic_state(FunctionCallInfo fcinfo, MemoryContext context) {
+    if (!PG_ARGISNULL(0)) return reinterpret_cast<LogisticState *>(PG_GETARG_POINTER(0));
+    return pg::make_owned(context, [] { return new LogisticState(); });
+}
+
+void require_not_null(FunctionCallInfo fcinfo, int argno, const char *function, const char *name) {
+    if (PG_NARGS() > argno && PG_ARGISNULL(argno))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: \"%s\" must not be NULL", function, name)));
+}
+
+// The names of a text[] argument; PostgreSQL code (call outside cpp).
+std::vector<std::string> *read_names(ArrayType *array) {
+    if (ARR_NDIM(array) > 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("logistic_fit: \"feature_names\" must be a one-dimensional array")));
+    Datum *values;
+    bool *nulls;
+    int count;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
+    for (int i = 0; i < count; ++i)
+        if (nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("logistic_fit: \"feature_names\" must not contain NULL elements")));
+    char **texts = static_cast<char **>(palloc(sizeof(char *) * (count + 1)));
+    for (int i = 0; i < count; ++i) texts[i] = text_to_cstring(DatumGetTextPP(values[i]));
+    return pg::cpp([&] {
+        auto *names = new std::vector<std::string>();
+        for (int i = 0; i < count; ++i) names->emplace_back(texts[i]);
+        return names;
+    });
+}
+
+}  // namespace
+
+// Rows with a NULL label or features are skipped.
+PERSONALIZE_FUNCTION(personalize_logistic_fit_transfn) {
+    MemoryContext context = pg::aggregate_context(fcinfo, "logistic_fit");
+    require_not_null(fcinfo, 3, "logistic_fit", "l2");
+    require_not_null(fcinfo, 5, "logistic_fit", "max_iterations");
+    require_not_null(fcinfo, 6, "logistic_fit", "tolerance");
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    const bool label = PG_GETARG_BOOL(1);
+    const pg::Float8Array features = pg::read_float8_array(PG_GETARG_ARRAYTYPE_P(2), "logistic_fit", "features");
+    LogisticOptions o;
+    if (PG_NARGS() > 3) o.l2 = PG_GETARG_FLOAT8(3);
+    if (PG_NARGS() > 5) {
+        o.max_iterations = PG_GETARG_INT32(5);
+        o.tolerance = PG_GETARG_FLOAT8(6);
+    }
+    LogisticState *state = logistic_state(fcinfo, context);
+    // Names: compared by their raw bytes after the first row.
+    const bool names_given = PG_NARGS() > 4 && !PG_ARGISNULL(4);
+    const varlena *raw = names_given ? PG_GETARG_VARLENA_PP(4) : nullptr;
+    const char *raw_bytes = raw != nullptr ? reinterpret_cast<const char *>(pg::varlena_bytes(raw)) : "";
+    const std::size_t raw_size = raw != nullptr ? pg::varlena_size(raw) : 0;
+    const bool same_bytes = state->raw_known && state->raw_given == names_given && state->raw_names.size() == raw_size &&
+                            std::memcmp(state->raw_names.data(), raw_bytes, raw_size) == 0;
+    std::vector<std::string> *parsed = nullptr;
+    if (!same_bytes && names_given) parsed = read_names(PG_GETARG_ARRAYTYPE_P(4));
+    pg::cpp([&] {
+        std::unique_ptr<std::vector<std::string>> owned(parsed);
+        state->set_options(o);
+        if (!same_bytes) {
+            state->set_names(owned ? *owned : std::vector<std::string>());
+            state->raw_names.assign(raw_bytes, raw_size);
+            state->raw_given = names_given;
+            state->raw_known = true;
+        }
+        state->rows.add(label, features.values, features.count);
+    });
+    PG_RETURN_POINTER(state);
+}
+
+PERSONALIZE_FUNCTION(personalize_logistic_fit_combine) {
+    return pg::combine_states<LogisticState>(fcinfo, "logistic_fit", logistic_state,
+                                             [](LogisticState &into, const LogisticState &from) {
+                                                 if (from.has_options) into.set_options(from.options);
+                                                 if (from.has_names) into.set_names(from.names);
+                                                 into.rows.merge(from.rows);
+                                             });
+}
+
+namespace {
+
+// Options and names, then the rows.
+struct SerializedLogistic {
+    const LogisticState &s;
+    std::size_t names_size() const {
+        std::size_t n = 4;
+        for (const auto &name : s.names) n += 4 + name.size();
+        return n;
+    }
+    std::size_t serialized_size() const { return 2 + 3 * 8 + names_size() + s.rows.serialized_size(); }
+    void serialize(unsigned char *out, std::size_t size) const {
+        unsigned char *p = out;
+        *p++ = s.has_options ? 1 : 0;
+        *p++ = s.has_names ? 1 : 0;
+        std::memcpy(p, &s.options.l2, 8), p += 8;
+        std::memcpy(p, &s.options.max_iterations, 8), p += 8;
+        std::memcpy(p, &s.options.tolerance, 8), p += 8;
+        const auto count = static_cast<std::uint32_t>(s.names.size());
+        std::memcpy(p, &count, 4), p += 4;
+        for (const auto &name : s.names) {
+            const auto length = static_cast<std::uint32_t>(name.size());
+            std::memcpy(p, &length, 4), p += 4;
+            std::memcpy(p, name.data(), length), p += length;
+        }
+        s.rows.serialize(p, size - static_cast<std::size_t>(p - out));
+    }
+};
+
+[[noreturn]] void state_corrupted() {
+    throw Error(ErrorCode::DataCorrupted, "logistic_fit: serialized state is corrupted");
+}
+
+}  // namespace
+
+PERSONALIZE_FUNCTION(personalize_logistic_fit_serialize) {
+    return pg::serialize_state<LogisticState, SerializedLogistic>(fcinfo, "logistic_fit",
+                                                                  "partial logistic_fit state");
+}
+
+PERSONALIZE_FUNCTION(personalize_logistic_fit_deserialize) {
+    return pg::deserialize_state(fcinfo, "logistic_fit", [](const unsigned char *p, std::size_t size) {
+        const unsigned char *end = p + size;
+        auto take = [&](void *into, std::size_t n) {
+            if (static_cast<std::size_t>(end - p) < n) state_corrupted();
+            std::memcpy(into, p, n);
+            p += n;
+        };
+        unsigned char flags[2];
+        take(flags, 2);
+        LogisticOptions o;
+        take(&o.l2, 8);
+        take(&o.max_iterations, 8);
+        take(&o.tolerance, 8);
+        std::uint32_t count;
+        take(&count, 4);
+        std::vector<std::string> names;
+        for (std::uint32_t i = 0; i < count; ++i) {
+            std::uint32_t length;
+            take(&length, 4);
+            if (static_cast<std::size_t>(end - p) < length) state_corrupted();
+            names.emplace_back(reinterpret_cast<const char *>(p), length);
+            p += length;
+        }
+        auto state = std::make_unique<LogisticState>();
+        if (flags[0]) state->set_options(o);
+        if (flags[1]) state->set_names(names);
+        state->rows.append_serialized(p, static_cast<std::size_t>(end - p));
+        return state.release();
+    });
+}
+
+// The model as jsonb; no (non-NULL) rows: NULL. A fit that did not converge
+// still returns its model ("converged": false, "warning") and a WARNING.
+PERSONALIZE_FUNCTION(personalize_logistic_fit_final) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    auto *state = reinterpret_cast<LogisticState *>(PG_GETARG_POINTER(0));
+    if (state->rows.empty()) PG_RETURN_NULL();
+    struct Result {
+        char *json;
+        char *warning;  // nullptr when converged
+    };
+    const Result r = pg::cpp([&] {
+        const LogisticModel m = personalize::propensity::logistic_fit(state->rows, state->options, state->names, pg::interrupt());
+        const std::string text = m.to_json();
+        const std::string warning = m.converged ? std::string() : "logistic_fit: did not converge after " +
+                                                                      std::to_string(m.iterations) + " iterations: " + m.warning;
+        Result out{nullptr, nullptr};
+        pg::pg([&] {
+            out.json = pnstrdup(text.data(), text.size());
+            if (!warning.empty()) out.warning = pstrdup(warning.c_str());
+        });
+        return out;
+    });
+    if (r.warning != nullptr) ereport(WARNING, (errmsg("%s", r.warning)));
+    PG_RETURN_DATUM(pg::cstring_to_jsonb(r.json));
+}
+
+namespace {
+
+const LogisticModel &cached_model(FunctionCallInfo fcinfo, int argno) {
+    return *pg::parsed_jsonb_argument<pg::ParsedJsonb<LogisticModel>>(fcinfo, argno, [](const char *text) {
+                return LogisticModel::from_json(text, "logistic_score");
+            }).model;
+}
+
+}  // namespace
+
+// logistic_score(model, features) -> P(label = true | features).
+PERSONALIZE_FUNCTION(personalize_logistic_score) {
+    const LogisticModel &model = cached_model(fcinfo, 0);
+    const pg::Float8Array features = pg::read_float8_array(PG_GETARG_ARRAYTYPE_P(1), "logistic_score", "features");
+    const double p = pg::cpp([&] { return model.probability(features.values, features.count, "logistic_score"); });
+    PG_RETURN_FLOAT8(p);
+}
+
+// ---- auc(score, label) ----------------------------------------------------------
+
+namespace {
+
+AucCollector *auc_state(FunctionCallInfo fcinfo, MemoryContext context) {
+    if (!PG_ARGISNULL(0)) return reinterpret_cast<AucCollector *>(PG_GETARG_POINTER(0));
+    return pg::make_owned(context, [] { return new AucCollector(pg::memory_budget()); });
+}
+
+}  // namespace
+
+// Rows with a NULL score or label are skipped.
+PERSONALIZE_FUNCTION(personalize_auc_transfn) {
+    MemoryContext context = pg::aggregate_context(fcinfo, "auc");
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+        if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    const double score = PG_GETARG_FLOAT8(1);
+    const bool label = PG_GETARG_BOOL(2);
+    AucCollector *state = auc_state(fcinfo, context);
+    pg::cpp([&] { state->add(score, label); });
+    PG_RETURN_POINTER(state);
+}
+
+PERSONALIZE_FUNCTION(personalize_auc_combine) {
+    return pg::combine_states<AucCollector>(fcinfo, "auc", auc_state);
+}
+
+PERSONALIZE_FUNCTION(personalize_auc_serialize) {
+    return pg::serialize_state<AucCollector>(fcinfo, "auc", "partial auc state");
+}
+
+PERSONALIZE_FUNCTION(personalize_auc_deserialize) {
+    return pg::deserialize_state(fcinfo, "auc", [](const unsigned char *data, std::size_t size) {
+        auto state = std::make_unique<AucCollector>(pg::memory_budget());
+        state->append_serialized(data, size);
+        return state.release();
+    });
+}
+
+// NULL without at least one true and one false label.
+PERSONALIZE_FUNCTION(personalize_auc_final) {
+    if (PG_ARGISNULL(0)) PG_RETURN_NULL();
+    auto *state = reinterpret_cast<AucCollector *>(PG_GETARG_POINTER(0));
+    struct Result {
+        bool defined;
+        double value;
+    };
+    const Result r = pg::cpp([&] {
+        const std::optional<double> a = state->auc(pg::interrupt());
+        return Result{a.has_value(), a.value_or(0.0)};
+    });
+    if (!r.defined) PG_RETURN_NULL();
+    PG_RETURN_FLOAT8(r.value);
+}

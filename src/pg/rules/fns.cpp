@@ -1,0 +1,95 @@
+// The rule language in SQL: check_rule() (the CHECK constraint on
+// offers.rule), rule_fields(), rule_holds(rule, context), and the small
+// helpers holdout_draw() and normal_two_sided_p() used by decisions and the
+// uplift report.
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/rules/rules.hpp"
+#include "core/offers/selection.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/rules/context_jsonb.hpp"
+#include "pg/offers/catalogue.hpp"
+#include "pg/rules/backend_cache.hpp"
+#include "pg/common/srf.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "utils/tuplestore.h"
+}
+
+namespace pg = personalize::pg;
+namespace rules = personalize::rules;
+
+namespace {
+
+// The compiled rule of the last rule text seen at a call site.
+struct RuleSite {
+    std::string text;
+    rules::RulePtr rule;
+};
+
+const rules::Rule &site_rule(FunctionCallInfo fcinfo, text *rule_text) {
+    if (fcinfo->flinfo->fn_extra == nullptr)
+        fcinfo->flinfo->fn_extra = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new RuleSite(); });
+    auto &site = *static_cast<RuleSite *>(fcinfo->flinfo->fn_extra);
+    const char *bytes = VARDATA_ANY(rule_text);
+    const std::size_t size = VARSIZE_ANY_EXHDR(rule_text);
+    if (site.rule && site.text.size() == size && std::memcmp(site.text.data(), bytes, size) == 0) return *site.rule;
+    pg::cpp([&] {
+        site.rule.reset();
+        site.text.assign(bytes, size);
+        site.rule = pg::rule_cache().get(site.text);
+    });
+    return *site.rule;
+}
+
+}  // namespace
+
+PERSONALIZE_FUNCTION(personalize_check_rule) {
+    text *rule = PG_GETARG_TEXT_PP(0);
+    const char *bytes = VARDATA_ANY(rule);
+    const std::size_t size = VARSIZE_ANY_EXHDR(rule);
+    pg::cpp([&] { pg::rule_cache().get(std::string_view(bytes, size)); });
+    PG_RETURN_BOOL(true);
+}
+
+PERSONALIZE_FUNCTION(personalize_rule_fields) {
+    ReturnSetInfo *rsinfo = pg::init_materialized_srf(fcinfo);
+    const std::vector<rules::FieldInfo> *fields = nullptr;
+    pg::cpp([&] { fields = &rules::field_catalogue(); });
+    for (const rules::FieldInfo &f : *fields) {
+        Datum values[3] = {CStringGetTextDatum(f.path), CStringGetTextDatum(f.type), CStringGetTextDatum(f.description)};
+        bool nulls[3] = {false, false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return static_cast<Datum>(0);
+}
+
+PERSONALIZE_FUNCTION(personalize_rule_holds) {
+    const rules::Rule &rule = site_rule(fcinfo, PG_GETARG_TEXT_PP(0));
+    const personalize::ContextTree tree = pg::jsonb_context_tree(PG_GETARG_JSONB_P(1));
+    const std::int64_t now = pg::unix_micros(GetCurrentStatementStartTimestamp());
+    const rules::Truth truth = pg::cpp([&] {
+        rules::Evaluator evaluator(tree, now);
+        return evaluator.evaluate(rule);
+    });
+    if (truth == rules::Truth::Unknown) PG_RETURN_NULL();
+    PG_RETURN_BOOL(truth == rules::Truth::True);
+}
+
+PERSONALIZE_FUNCTION(personalize_holdout_draw) {
+    const std::int64_t customer = PG_GETARG_INT64(0);
+    text *key = PG_GETARG_TEXT_PP(1);
+    const char *bytes = VARDATA_ANY(key);
+    const std::size_t size = VARSIZE_ANY_EXHDR(key);
+    const double draw = pg::cpp([&] { return personalize::offers::holdout_draw(customer, std::string_view(bytes, size)); });
+    PG_RETURN_FLOAT8(draw);
+}
+
+PERSONALIZE_FUNCTION(personalize_normal_two_sided_p) {
+    const double z = PG_GETARG_FLOAT8(0);
+    if (std::isnan(z)) PG_RETURN_FLOAT8(z);
+    PG_RETURN_FLOAT8(std::erfc(std::fabs(z) / std::sqrt(2.0)));
+}

@@ -1,0 +1,47 @@
+// ranking_metrics(recommended, relevant, k): precision@k, recall@k and
+// nDCG@k of one recommendation list (core/suggest/ranking_metrics).
+#include "core/suggest/ranking_metrics.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/common/int8_array.hpp"
+
+extern "C" {
+#include "utils/array.h"
+}
+
+namespace pg = personalize::pg;
+
+PERSONALIZE_FUNCTION(personalize_ranking_metrics) {
+    if (PG_ARGISNULL(2))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("ranking_metrics: \"k\" must not be NULL")));
+    const int64 k = PG_GETARG_INT32(2);
+    if (k < 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("ranking_metrics: \"k\" must be at least 1")));
+    // Nothing to find (NULL or no non-NULL relevant item): no metrics.
+    if (PG_ARGISNULL(1)) PG_RETURN_NULL();
+    const pg::Int8Array relevant = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(1), "relevant");
+    if (relevant.count == 0) PG_RETURN_NULL();
+    // Recommended keeps its NULLs in place: they take a rank and never hit.
+    int count = 0;
+    Datum *values = nullptr;
+    bool *nulls = nullptr;
+    if (!PG_ARGISNULL(0)) {
+        ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
+        if (ARR_ELEMTYPE(array) != INT8OID)
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("\"recommended\" must be a bigint array")));
+        deconstruct_array(array, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &values, &nulls, &count);
+    }
+    auto *items = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * (count + 1)));
+    for (int i = 0; i < count; ++i) items[i] = nulls[i] ? 0 : DatumGetInt64(values[i]);
+
+    TupleDesc desc;
+    if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("ranking_metrics: result must be a row type")));
+    desc = BlessTupleDesc(desc);
+    const personalize::suggest::RankingMetrics m = pg::cpp([&] {
+        return personalize::suggest::ranking_metrics(items, nulls, static_cast<std::size_t>(count), relevant.items,
+                                            relevant.count, k);
+    });
+    Datum out[3] = {Float8GetDatum(m.precision), Float8GetDatum(m.recall), Float8GetDatum(m.ndcg)};
+    bool out_nulls[3] = {false, false, false};
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, out, out_nulls)));
+}

@@ -1,0 +1,43 @@
+-- pg_personalize: e-commerce personalisation inside PostgreSQL.
+-- The install script of the current version, assembled by the Makefile from
+-- src/sql/NN_<capability>.sql in order; every object lives in the schema
+-- "personalize" (see pg_personalize.control). What the module itself offers
+-- (its version, the C++ object count) and helpers every capability uses.
+
+\echo Use "CREATE EXTENSION pg_personalize" to load this file. \quit
+
+CREATE FUNCTION version() RETURNS text
+    AS 'MODULE_PATHNAME', 'personalize_version'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION version() IS 'version of the pg_personalize library that is loaded';
+
+CREATE FUNCTION live_cpp_objects() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'personalize_live_cpp_objects'
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;  -- the leader's own count
+COMMENT ON FUNCTION live_cpp_objects() IS
+    'C++ objects (aggregate states, models) currently alive in this backend; 0 between queries unless something leaks';
+
+-- Internal: raises an error naming fn's argument arg unless rel has cols.
+CREATE FUNCTION require_columns(rel regclass, cols text[], fn text, arg text)
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $fn$
+DECLARE
+    missing text[];
+BEGIN
+    IF rel IS NULL THEN
+        RAISE EXCEPTION '%: "%" must not be NULL', fn, arg USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT array_agg(c ORDER BY o) INTO missing
+    FROM unnest(cols) WITH ORDINALITY u(c, o)
+    WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = rel AND a.attname = c AND a.attnum > 0 AND NOT a.attisdropped);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION '%: "%" (%) must have the columns %; missing: %', fn, arg, rel,
+            array_to_string(cols, ', '), array_to_string(missing, ', ')
+            USING ERRCODE = 'undefined_column';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION require_columns(regclass, text[], text, text) IS
+    'internal: checks that a table given as regclass has the columns a function reads';

@@ -1,0 +1,206 @@
+-- Serving complementary products from a rules table (or materialized view)
+-- produced by association_rules(). The table needs the columns antecedent
+-- bigint[], consequent bigint, confidence, lift, certainty and
+-- consequent_support (float8); see docs/complements.md for the indexes that
+-- make these calls fast.
+
+-- Top-k complements of one product ("bought together"), strongest first.
+CREATE FUNCTION product_complements(rules regclass, item bigint, k integer DEFAULT 10)
+    RETURNS TABLE (complement bigint, confidence float8, lift float8, certainty float8)
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+AS $fn$
+BEGIN
+    IF k < 1 THEN
+        RAISE EXCEPTION 'product_complements: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT r.consequent, r.confidence::float8, r.lift::float8, r.certainty::float8 FROM %s r
+         WHERE r.antecedent = ARRAY[$1]::bigint[]
+         ORDER BY r.certainty DESC, r.consequent LIMIT $2', rules)
+        USING item, k;
+END
+$fn$;
+
+-- Top-k cross-sell suggestions for a cart. Every rule whose antecedent is
+-- within the cart (single items, and pairs of cart items for carts of up to
+-- 64 distinct items) is evidence for its consequent; evidence is combined as
+--     score = 1 - prod(1 - certainty)        over the rules with certainty > 0
+-- (certainty = (confidence - consequent_support) / (1 - consequent_support):
+-- the gain over the item's base rate, so everyday best-sellers do not win by
+-- popularity alone; the noisy-OR makes two cart items pointing at the same
+-- product stronger than one, and equals the single rule's certainty when
+-- only one rule applies). Items in the cart are never suggested. When fewer
+-- than k items reach min_score, the most popular items (the rules'
+-- consequent_support) fill the list, with source 'popular' and score 0.
+-- Implemented in C: the lookups are prepared once per rules table.
+CREATE FUNCTION cart_suggestions(cart bigint[], rules regclass, k integer DEFAULT 10, min_score float8 DEFAULT 0)
+    RETURNS TABLE (item bigint, score float8, evidence bigint[], source text)
+    AS 'MODULE_PATHNAME', 'personalize_cart_suggestions'
+    LANGUAGE C STABLE PARALLEL SAFE ROWS 10;
+
+-- Personal suggestions from order history (docs/suggestions.md):
+-- item-to-item similarities counted in C++ from a baskets value (one basket
+-- per customer), a popular-items fallback, the top-n of one customer for a
+-- backend and of every customer for a campaign, and the offline metrics to
+-- compare scorers.
+
+-- The model: for every item its own row and its best `neighbours` by score
+-- (measure: cosine, jaccard, lift or confidence; see docs/suggestions.md).
+-- Store it in a table with an index on item.
+CREATE FUNCTION item_similarities(
+    baskets baskets,
+    measure text DEFAULT 'cosine',
+    neighbours integer DEFAULT 50,
+    min_count bigint DEFAULT 2,
+    max_basket_size integer DEFAULT NULL)
+RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
+    AS 'MODULE_PATHNAME', 'personalize_item_similarities'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION item_similarities(baskets, text, integer, bigint, integer) IS
+    'item-to-item similarities (cosine, jaccard, lift or confidence) from co-occurrence in baskets: each item''s own row and its best neighbours';
+
+-- The fallback: the k items bought by the most customers of each segment
+-- (score = share of the segment's customers), and overall (segment NULL).
+-- history: customer_id, item_id; segments (optional): customer_id, segment,
+-- one row per customer.
+CREATE FUNCTION popular_items(history regclass, segments regclass DEFAULT NULL, k integer DEFAULT 100)
+    RETURNS TABLE (segment text, item_id bigint, score float8, buyers bigint)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF history IS NULL THEN
+        RAISE EXCEPTION 'popular_items: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k IS NULL THEN
+        RAISE EXCEPTION 'popular_items: "k" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k < 1 THEN
+        RAISE EXCEPTION 'popular_items: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- %s of a regclass is its quoted, schema-qualified-when-needed name.
+    RETURN QUERY EXECUTE format(
+        'WITH h AS MATERIALIZED (
+             SELECT DISTINCT t.customer_id::bigint AS c, t.item_id::bigint AS i FROM %s t
+             WHERE t.customer_id IS NOT NULL AND t.item_id IS NOT NULL),
+         s AS (SELECT g.customer_id::bigint AS c, g.segment::text AS seg FROM %s g WHERE g.segment IS NOT NULL),
+         counts AS (
+             SELECT NULL::text AS seg, h.i, count(*) AS buyers FROM h GROUP BY h.i
+             UNION ALL
+             SELECT s.seg, h.i, count(*) FROM h JOIN s USING (c) GROUP BY s.seg, h.i),
+         sizes AS (
+             SELECT NULL::text AS seg, count(DISTINCT h.c) AS n FROM h
+             UNION ALL
+             SELECT s.seg, count(DISTINCT h.c) FROM h JOIN s USING (c) GROUP BY s.seg),
+         ranked AS (
+             SELECT c.seg, c.i, c.buyers::float8 / z.n AS score, c.buyers,
+                    row_number() OVER (PARTITION BY c.seg ORDER BY c.buyers DESC, c.i) AS r
+             FROM counts c JOIN sizes z ON z.seg IS NOT DISTINCT FROM c.seg)
+         SELECT seg, i, score, buyers FROM ranked WHERE r <= $1 ORDER BY seg NULLS FIRST, r',
+        history,
+        COALESCE(segments::text, '(SELECT NULL::bigint AS customer_id, NULL::text AS segment WHERE false)'))
+        USING k;
+END
+$fn$;
+COMMENT ON FUNCTION popular_items(regclass, regclass, integer) IS
+    'the k items bought by the most customers of each segment and overall (segment NULL), score = share of the customers';
+
+-- One customer's top-n (for a backend). Tables (fixed column names; a view
+-- renames): history (customer_id, item_id, bought_at), similarities (from
+-- item_similarities), items (item_id [, category] [, rebuyable]), popular
+-- (segment, item_id, score; NULL: the similarities' own rows by together).
+-- A NULL or unknown customer gets the popular items of `segment`, then
+-- overall. Rows: rank 1..n, source 'item-item' or 'popular', because = the
+-- bought items that contributed most (up to 3, strongest first).
+-- The functions reading tables by regclass are PARALLEL RESTRICTED: the
+-- tables may be temporary, which parallel workers cannot read.
+CREATE FUNCTION suggestions(
+    customer_id bigint,
+    history regclass,
+    similarities regclass,
+    n integer DEFAULT 10,
+    items regclass DEFAULT NULL,
+    popular regclass DEFAULT NULL,
+    segment text DEFAULT NULL,
+    category_cap integer DEFAULT NULL,
+    half_life interval DEFAULT '90 days',
+    min_history integer DEFAULT 1)
+RETURNS TABLE (rank integer, item_id bigint, score float8, source text, because bigint[])
+    AS 'MODULE_PATHNAME', 'personalize_suggestions'
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION suggestions(bigint, regclass, regclass, integer, regclass, regclass, text, integer, interval, integer) IS
+    'top-n personal suggestions of one customer from order history and item similarities, with a popular fallback and "because you bought"';
+
+-- Every customer's top-n in one pass (an e-mail campaign): customers
+-- (customer_id [, segment]; NULL: every customer of the history) get the
+-- same rows as suggestions() would give them, ordered by customer and rank.
+-- PARALLEL RESTRICTED: the tables may be temporary, and in the leader its
+-- own large scans can use parallel workers.
+CREATE FUNCTION batch_suggestions(
+    customers regclass,
+    history regclass,
+    similarities regclass,
+    n integer DEFAULT 10,
+    items regclass DEFAULT NULL,
+    popular regclass DEFAULT NULL,
+    category_cap integer DEFAULT NULL,
+    half_life interval DEFAULT '90 days',
+    min_history integer DEFAULT 1)
+RETURNS TABLE (customer_id bigint, rank integer, item_id bigint, score float8, source text, because bigint[])
+    AS 'MODULE_PATHNAME', 'personalize_batch_suggestions'
+    LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 100000;
+COMMENT ON FUNCTION batch_suggestions(regclass, regclass, regclass, integer, regclass, regclass, integer, interval, integer) IS
+    'top-n personal suggestions of every customer (or of a customer list) in one pass, for campaigns';
+
+-- Offline evaluation. One customer: precision@k, recall@k and nDCG@k of a
+-- recommendation list against the items bought afterwards (NULL when
+-- nothing is relevant); average them with avg().
+CREATE FUNCTION ranking_metrics(recommended bigint[], relevant bigint[], k integer DEFAULT 10,
+                                OUT precision_at_k float8, OUT recall_at_k float8, OUT ndcg_at_k float8)
+    AS 'MODULE_PATHNAME', 'personalize_ranking_metrics'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ranking_metrics(bigint[], bigint[], integer) IS
+    'precision@k, recall@k and nDCG@k of one ranked recommendation list against the relevant items (binary relevance)';
+
+-- A scorer's whole result: recommendations (customer_id, recommended
+-- bigint[] in rank order) against relevant (customer_id, relevant bigint[]).
+-- Every customer with relevant items counts (no recommendations: zero);
+-- coverage = distinct items among their first k / catalogue.
+CREATE FUNCTION evaluate_recommendations(recommendations regclass, relevant regclass, k integer DEFAULT 10,
+                                         catalogue bigint DEFAULT NULL)
+    RETURNS TABLE (customers bigint, precision_at_k float8, recall_at_k float8, ndcg_at_k float8,
+                   coverage float8, items_recommended bigint)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF recommendations IS NULL OR relevant IS NULL THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "%" must not be NULL',
+            CASE WHEN recommendations IS NULL THEN 'recommendations' ELSE 'relevant' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k IS NULL THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "k" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k < 1 THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF catalogue IS NOT NULL AND catalogue < 1 THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "catalogue" must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'WITH t AS (SELECT r.customer_id::bigint AS c, r.relevant::bigint[] AS rel FROM %s r
+                    WHERE cardinality(r.relevant) > 0),
+         e AS (SELECT t.c, t.rel, x.recommended::bigint[] AS rec FROM t LEFT JOIN %s x ON x.customer_id = t.c),
+         m AS (SELECT e.c, e.rec, personalize.ranking_metrics(e.rec, e.rel, $1) AS q FROM e),
+         shown AS (SELECT DISTINCT u.item FROM m, unnest(m.rec[1:$1]) AS u(item) WHERE u.item IS NOT NULL)
+         SELECT count(*) FILTER (WHERE (m.q).precision_at_k IS NOT NULL),
+                avg((m.q).precision_at_k), avg((m.q).recall_at_k), avg((m.q).ndcg_at_k),
+                (SELECT count(*) FROM shown)::float8 / $2, (SELECT count(*) FROM shown)
+         FROM m', relevant, recommendations)
+        USING k, catalogue;
+END
+$fn$;
+COMMENT ON FUNCTION evaluate_recommendations(regclass, regclass, integer, bigint) IS
+    'mean precision@k, recall@k, nDCG@k and catalogue coverage of a scorer''s recommendation lists against relevant items';
