@@ -20,7 +20,8 @@ std::string formatted(const char *format, va_list values) {
     return text;
 }
 
-[[noreturn]] void throw_invalid(const char *function, const char *name, const char *hint, const std::string &requirement) {
+[[noreturn]] void throw_with_prefix(const char *function, const char *name, const char *hint,
+                                    const std::string &requirement) {
     throw Error(ErrorCode::InvalidParameter, prefix(function, name) + requirement, {}, hint != nullptr ? hint : "");
 }
 
@@ -39,7 +40,7 @@ void throw_invalid_argument(const char *function, const char *name, const char *
     va_start(values, requirement);
     const std::string text = formatted(requirement, values);
     va_end(values);
-    throw_invalid(function, name, hint, text);
+    throw_with_prefix(function, name, hint, text);
 }
 
 void throw_out_of_range(const char *function, const char *name, const char *hint, const char *requirement,
@@ -63,7 +64,7 @@ void Arguments::invalid(const char *name, const char *hint, const char *requirem
     va_start(values, requirement);
     const std::string text = formatted(requirement, values);
     va_end(values);
-    throw_invalid(function_, name, hint, text);
+    throw_with_prefix(function_, name, hint, text);
 }
 
 const char *Arguments::cstring(int argno, const char *name) const {
