@@ -5,8 +5,10 @@
 // generations are cancelable through the core's interrupt polling.
 #include <cmath>
 #include <string>
+#include <string_view>
 
 #include "core/demo/shop.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 
 extern "C" {
@@ -45,14 +47,15 @@ using Fill = void (*)(const Row &, Datum *, bool *);
 // Runs `generate` for (size, seed) and stores every row it emits.
 template <typename Row, int Columns>
 Datum materialize(FunctionCallInfo fcinfo, Generator<Row> generate, Fill<Row> fill) {
-    const char *size = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    const int64 seed = PG_GETARG_INT64(1);
+    const pg::Arguments args(fcinfo, "demo shop");
+    const std::string_view size = args.text(0, "size");
+    const std::int64_t seed = args.int8(1, "seed");
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "demo shop row", ALLOCSET_SMALL_SIZES);
 
     pg::cpp([&] {
-        const demo::ShopSpec spec = demo::make_spec(size, seed);
+        const demo::ShopSpec spec = demo::make_spec(std::string(size), seed);
         Datum values[Columns];
         bool nulls[Columns];
         generate(
