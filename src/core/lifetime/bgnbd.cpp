@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <vector>
 
 #include "core/common/error.hpp"
@@ -203,6 +202,7 @@ BgNbdParams BgNbdParams::from(const FitResult &fit) {
 void BgNbdParams::validate() const { check_parameters(BgNbd::kName, values()); }
 
 struct BgNbd::Forms {
+    using Likelihood = BgNbdLikelihood;
     // b is a shape parameter.
     static constexpr double kDropoutStarts[4] = {1.0, 3.0, 8.0, 0.5};
     static constexpr bool kDropoutIsTimeScale = false;
@@ -256,10 +256,6 @@ struct BgNbd::Forms {
     }
 
     static double any_purchase_limit_given_alive(const Params &) { return 1.0; }
-
-    static std::unique_ptr<LogLikelihood> likelihood(const RankedRfRows &ranked) {
-        return std::make_unique<BgNbdLikelihood>(ranked);
-    }
 };
 
 template class NbdModel<BgNbd>;

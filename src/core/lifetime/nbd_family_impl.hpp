@@ -2,6 +2,7 @@
 // model's .cpp to instantiate after it has defined Model::Forms:
 //
 //   struct Model::Forms {
+//       using Likelihood = ...;   // a LogLikelihood (with its gradient) built from RankedRfRows
 //       static constexpr double kDropoutStarts[4];   // the fourth parameter's fit starts
 //       static constexpr bool kDropoutIsTimeScale;   // in units of the mean age (else a shape)
 //       static constexpr bool kMemoizeExpected;      // E[X(t) | alive] costly: memoize it
@@ -12,7 +13,6 @@
 //       static double probability_new(const Params &, double n, double t);  // P(X(t) = n), new customer
 //       static double any_purchase_given_alive(const Params &posterior, double t);
 //       static double any_purchase_limit_given_alive(const Params &posterior);  // t -> infinity
-//       static std::unique_ptr<LogLikelihood> likelihood(const RankedRfRows &);  // with its gradient
 //   };
 //   template class NbdModel<Model>;
 //   template class NbdFitState<Model>;
@@ -167,9 +167,9 @@ NbdFitState<Model> NbdFitState<Model>::deserialize(const unsigned char *data, st
 template <typename Model>
 double NbdFitState<Model>::log_likelihood(const Params &params, std::vector<double> *gradient) const {
     params.validate();
-    const std::unique_ptr<LogLikelihood> likelihood = Forms::likelihood(data_.ranked_rows());
+    const typename Forms::Likelihood likelihood(data_.ranked_rows());
     const auto theta = params.values();
-    return log_likelihood_at(*likelihood, theta.data(), theta.size(), gradient);
+    return log_likelihood_at(likelihood, theta.data(), theta.size(), gradient);
 }
 
 template <typename Model>
@@ -191,9 +191,9 @@ FitResult NbdFitState<Model>::fit(const FitOptions &options, const Interrupt &in
     std::vector<std::vector<double>> starts;
     for (int i = 0; i < 4; ++i)
         starts.push_back({kShares[i], kShares[i] / rate, kShares[i], Forms::kDropoutStarts[i] * dropout_unit});
-    const std::unique_ptr<LogLikelihood> likelihood = Forms::likelihood(ranked);
+    const typename Forms::Likelihood likelihood(ranked);
     FitResult result = maximize_likelihood(
-        bounded_problem(Model::kName, *likelihood, weight, std::move(starts), {1.0, scale, 1.0, dropout_unit}),
+        bounded_problem(Model::kName, likelihood, weight, std::move(starts), {1.0, scale, 1.0, dropout_unit}),
         options, interrupt);
     if (sum_x == 0) {
         result.converged = false;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <utility>
 
 #include "core/common/error.hpp"
@@ -244,6 +243,7 @@ ParetoNbdParams ParetoNbdParams::from(const FitResult &fit) {
 void ParetoNbdParams::validate() const { check_parameters(ParetoNbd::kName, values()); }
 
 struct ParetoNbd::Forms {
+    using Likelihood = ParetoNbdLikelihood;
     // beta is a time scale, like alpha.
     static constexpr double kDropoutStarts[4] = {1.0, 0.5, 4.0, 0.1};
     static constexpr bool kDropoutIsTimeScale = true;
@@ -297,10 +297,6 @@ struct ParetoNbd::Forms {
         const double none = std::exp(std::log(s) + r * std::log(alpha) + s * std::log(beta) +
                                      log_g(r, alpha, s, beta, 0.0, 0.0, false).value);
         return 1.0 - std::min(std::max(none, 0.0), 1.0);
-    }
-
-    static std::unique_ptr<LogLikelihood> likelihood(const RankedRfRows &ranked) {
-        return std::make_unique<ParetoNbdLikelihood>(ranked);
     }
 };
 
