@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace personalize::lifetime {
@@ -148,6 +149,27 @@ public:
 private:
     WeightTable<2> map_;
     double ignored_ = 0.0;
+};
+
+// What a model's fit state (the aggregate state of its SQL fit) hands on to
+// its accumulator; the model's state adds add(), merge(), deserialize() and
+// the fit itself.
+template <typename Accumulator>
+class AccumulatedState {
+public:
+    bool empty() const { return data_.empty(); }
+    std::size_t distinct() const { return data_.distinct(); }
+    double total_weight() const { return data_.total_weight(); }
+    std::size_t memory_bytes() const { return data_.memory_bytes(); }
+    const Accumulator &data() const { return data_; }
+
+    std::size_t serialized_size() const { return data_.serialized_size(); }
+    void serialize(unsigned char *out, std::size_t size) const { data_.serialize(out, size); }
+
+protected:
+    explicit AccumulatedState(Accumulator data) : data_(std::move(data)) {}
+
+    Accumulator data_;
 };
 
 }  // namespace personalize::lifetime
