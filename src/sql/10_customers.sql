@@ -136,7 +136,16 @@ COMMENT ON FUNCTION rfm_scores(regclass, integer) IS
 -- A map is a set of rules; a customer's segment is the first rule (by
 -- priority, then segment name) whose inclusive ranges contain its scores.
 -- NULL m bounds mean "any m" (both NULL or both set).
-CREATE TABLE segment_rules (
+--
+-- Where the rules live, so that pg_dump keeps every edit: the shipped maps
+-- (rf_grid, rfm_rules) are part of the extension, in segment_rules_shipped,
+-- which CREATE EXTENSION fills and pg_dump leaves out. The shop's own maps,
+-- and its edited copies of shipped maps, are in segment_rules_custom, which
+-- pg_dump dumps whole. personalize.segment_rules is the view users read and
+-- edit: an edit of a shipped map first copies that map into the custom table
+-- (copy on write, recorded in segment_maps_customized), so the edit survives
+-- a dump and restore and the shipped rows stop applying to that map.
+CREATE TABLE segment_rules_custom (
     map      text    NOT NULL,
     segment  text    NOT NULL,
     priority integer NOT NULL,
@@ -146,7 +155,7 @@ CREATE TABLE segment_rules (
     f_max    integer NOT NULL,
     m_min    integer,
     m_max    integer,
-    PRIMARY KEY (map, segment),
+    CONSTRAINT segment_rules_pkey PRIMARY KEY (map, segment),
     CONSTRAINT segment_rules_r_range CHECK (r_min BETWEEN 1 AND 5 AND r_max BETWEEN r_min AND 5),
     CONSTRAINT segment_rules_f_range CHECK (f_min BETWEEN 1 AND 5 AND f_max BETWEEN f_min AND 5),
     CONSTRAINT segment_rules_m_range CHECK ((m_min IS NULL AND m_max IS NULL)
@@ -154,11 +163,28 @@ CREATE TABLE segment_rules (
                                                 AND m_min BETWEEN 1 AND 5 AND m_max BETWEEN m_min AND 5)),
     CONSTRAINT segment_rules_segment_not_empty CHECK (segment <> '' AND map <> '')
 );
-COMMENT ON TABLE segment_rules IS
-    'segment maps: the first rule (by priority, segment) whose inclusive r/f/m ranges contain the scores names the segment; NULL m bounds = any';
+COMMENT ON TABLE segment_rules_custom IS
+    'the shop''s segment maps and its edited copies of shipped maps (dumped); edit them through the view segment_rules';
+SELECT pg_catalog.pg_extension_config_dump('personalize.segment_rules_custom', '');
+
+-- The shipped maps, as this version of the extension ships them (not dumped:
+-- CREATE EXTENSION makes them again).
+CREATE TABLE segment_rules_shipped (LIKE segment_rules_custom INCLUDING CONSTRAINTS,
+                                    CONSTRAINT segment_rules_shipped_pkey PRIMARY KEY (map, segment));
+COMMENT ON TABLE segment_rules_shipped IS
+    'the segment maps shipped with the extension (rf_grid, rfm_rules), as shipped; read them through segment_rules';
+
+-- Shipped maps the shop has edited: their rules are the copies in
+-- segment_rules_custom (dumped, so a restored database keeps the choice).
+CREATE TABLE segment_maps_customized (
+    map text PRIMARY KEY
+);
+COMMENT ON TABLE segment_maps_customized IS
+    'shipped segment maps the shop has edited (their rules are in segment_rules_custom); reset_segment_map() undoes it';
+SELECT pg_catalog.pg_extension_config_dump('personalize.segment_maps_customized', '');
 
 -- rf_grid: a 5x5 grid on R and F; every cell is covered exactly once.
-INSERT INTO segment_rules (map, segment, priority, r_min, r_max, f_min, f_max) VALUES
+INSERT INTO segment_rules_shipped (map, segment, priority, r_min, r_max, f_min, f_max) VALUES
     ('rf_grid', 'Hibernating',          1, 1, 2, 1, 2),
     ('rf_grid', 'At Risk',              2, 1, 2, 3, 4),
     ('rf_grid', 'Can''t Lose Them',     3, 1, 2, 5, 5),
@@ -170,7 +196,7 @@ INSERT INTO segment_rules (map, segment, priority, r_min, r_max, f_min, f_max) V
     ('rf_grid', 'Potential Loyalists',  9, 4, 5, 2, 3),
     ('rf_grid', 'Champions',           10, 5, 5, 4, 5);
 -- rfm_rules: ordered, first match wins, otherwise 'Others'.
-INSERT INTO segment_rules (map, segment, priority, r_min, r_max, f_min, f_max, m_min, m_max) VALUES
+INSERT INTO segment_rules_shipped (map, segment, priority, r_min, r_max, f_min, f_max, m_min, m_max) VALUES
     ('rfm_rules', 'Champions',           1, 5, 5, 5, 5, 5, 5),
     ('rfm_rules', 'Potential Loyalist',  2, 3, 5, 3, 5, 2, 5),
     ('rfm_rules', 'Loyal Customers',     3, 2, 4, 2, 4, 2, 4),
@@ -181,9 +207,83 @@ INSERT INTO segment_rules (map, segment, priority, r_min, r_max, f_min, f_max, m
     ('rfm_rules', 'Need Attention',      8, 1, 3, 3, 5, 3, 5),
     ('rfm_rules', 'About To Sleep',      9, 2, 3, 1, 3, 1, 4),
     ('rfm_rules', 'Lost',               10, 1, 1, 1, 5, 1, 5);
--- User maps are dumped by pg_dump; the shipped ones come with the extension.
-SELECT pg_catalog.pg_extension_config_dump('personalize.segment_rules',
-                                           'WHERE map NOT IN (''rf_grid'', ''rfm_rules'')');
+
+CREATE VIEW segment_rules AS
+    SELECT c.map, c.segment, c.priority, c.r_min, c.r_max, c.f_min, c.f_max, c.m_min, c.m_max
+    FROM personalize.segment_rules_custom c
+    UNION ALL
+    SELECT s.map, s.segment, s.priority, s.r_min, s.r_max, s.f_min, s.f_max, s.m_min, s.m_max
+    FROM personalize.segment_rules_shipped s
+    WHERE NOT EXISTS (SELECT 1 FROM personalize.segment_maps_customized k WHERE k.map = s.map);
+COMMENT ON VIEW segment_rules IS
+    'segment maps: the first rule (by priority, segment) whose inclusive r/f/m ranges contain the scores names the segment; NULL m bounds = any. Insert, update and delete here: edits of a shipped map copy it first, so pg_dump keeps them';
+
+-- Internal: before the first edit of a shipped map, its rules are copied
+-- into segment_rules_custom and the map is marked customized.
+CREATE FUNCTION customize_segment_map(map text) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM personalize.segment_rules_shipped s WHERE s.map = customize_segment_map.map)
+       AND NOT EXISTS (SELECT 1 FROM personalize.segment_maps_customized k WHERE k.map = customize_segment_map.map) THEN
+        INSERT INTO personalize.segment_maps_customized (map) VALUES (customize_segment_map.map);
+        INSERT INTO personalize.segment_rules_custom
+        SELECT * FROM personalize.segment_rules_shipped s WHERE s.map = customize_segment_map.map;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION customize_segment_map(text) IS 'internal: copies a shipped segment map before its first edit';
+
+-- Internal: INSERT, UPDATE and DELETE on the view segment_rules.
+CREATE FUNCTION segment_rules_edit() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $fn$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM personalize.customize_segment_map(OLD.map);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM personalize.customize_segment_map(NEW.map);
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO personalize.segment_rules_custom VALUES (NEW.*);
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        UPDATE personalize.segment_rules_custom c
+        SET map = NEW.map, segment = NEW.segment, priority = NEW.priority, r_min = NEW.r_min, r_max = NEW.r_max,
+            f_min = NEW.f_min, f_max = NEW.f_max, m_min = NEW.m_min, m_max = NEW.m_max
+        WHERE c.map = OLD.map AND c.segment = OLD.segment;
+        RETURN NEW;
+    END IF;
+    DELETE FROM personalize.segment_rules_custom c WHERE c.map = OLD.map AND c.segment = OLD.segment;
+    RETURN OLD;
+END
+$fn$;
+COMMENT ON FUNCTION segment_rules_edit() IS 'internal: edits through the view segment_rules (copy on write of shipped maps)';
+CREATE TRIGGER segment_rules_edit INSTEAD OF INSERT OR UPDATE OR DELETE ON segment_rules
+    FOR EACH ROW EXECUTE FUNCTION segment_rules_edit();
+
+-- Back to the shipped rules of a shipped map: the shop's copy is removed.
+-- Returns the number of rules of the copy that were removed.
+CREATE FUNCTION reset_segment_map(map text) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+AS $fn$
+DECLARE
+    removed bigint;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM personalize.segment_rules_shipped s WHERE s.map = reset_segment_map.map) THEN
+        RAISE EXCEPTION 'reset_segment_map: "map" % is not a shipped map', pg_catalog.quote_literal(map)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A map of the shop''s own is removed with DELETE FROM personalize.segment_rules WHERE map = ...';
+    END IF;
+    DELETE FROM personalize.segment_rules_custom c WHERE c.map = reset_segment_map.map;
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    DELETE FROM personalize.segment_maps_customized k WHERE k.map = reset_segment_map.map;
+    RETURN removed;
+END
+$fn$;
+COMMENT ON FUNCTION reset_segment_map(text) IS
+    'undoes the shop''s edits of a shipped segment map (rf_grid, rfm_rules): its shipped rules apply again';
 
 -- One row per (date, map, customer): the segment the customer was in.
 CREATE TABLE segment_history (

@@ -70,7 +70,8 @@ SELECT pg_temp.error_of($$INSERT INTO personalize.segment_rules VALUES ('bad', '
 SELECT pg_temp.error_of($$INSERT INTO personalize.segment_rules VALUES ('bad', 'x', 1, 1, 5, 1, 5, 4, 3)$$);
 SELECT pg_temp.error_of($$INSERT INTO personalize.segment_rules VALUES ('rf_grid', 'Champions', 1, 1, 5, 1, 5, NULL, NULL)$$);
 
--- pg_dump keeps user maps and the history (shipped maps come with the extension).
+-- pg_dump keeps the shop's maps, its edits of shipped maps and the history;
+-- the shipped rules themselves come with the extension.
 SELECT c.relname, e.extcondition[array_position(e.extconfig, c.oid)] AS dump_condition
 FROM pg_extension e, pg_class c
 WHERE e.extname = 'pg_personalize' AND c.oid = ANY (e.extconfig) AND c.relname LIKE 'segment%' ORDER BY c.relname;
@@ -81,8 +82,35 @@ FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE n.nspname = 'personalize'
   AND p.proname IN ('segment', 'validate_segment_map', 'snapshot_segments', 'segment_transitions',
                     'first_time_customers', 'lapsed_customers', 'recently_active_customers',
-                    'high_value_customers', 'require_columns', 'check_cohort_args')
+                    'high_value_customers', 'require_columns', 'check_cohort_args',
+                    'customize_segment_map', 'segment_rules_edit', 'reset_segment_map')
 ORDER BY p.proname;
+
+-- Editing a shipped map copies it on the first edit (so pg_dump keeps the
+-- edit); the shipped rules stay as shipped, and reset_segment_map() brings them back.
+UPDATE personalize.segment_rules SET segment = 'Dormant' WHERE map = 'rf_grid' AND segment = 'Hibernating';
+SELECT personalize.segment('rf_grid', 1, 1) AS edited, personalize.segment('rf_grid', 5, 5) AS others_kept;
+SELECT (SELECT count(*) FROM personalize.segment_rules WHERE map = 'rf_grid') AS rules,
+       (SELECT count(*) FROM personalize.segment_rules_custom WHERE map = 'rf_grid') AS copied,
+       (SELECT segment FROM personalize.segment_rules_shipped WHERE map = 'rf_grid' AND priority = 1) AS shipped,
+       (SELECT array_agg(map) FROM personalize.segment_maps_customized) AS customized;
+-- A deleted rule of a shipped map stays deleted (the cells fall to 'Others').
+DELETE FROM personalize.segment_rules WHERE map = 'rf_grid' AND segment = 'Champions';
+SELECT personalize.segment('rf_grid', 5, 5) AS deleted_rule, count(*) AS rules
+FROM personalize.segment_rules WHERE map = 'rf_grid';
+SELECT personalize.reset_segment_map('rf_grid') AS removed_copy;
+SELECT personalize.segment('rf_grid', 1, 1) AS shipped_again, personalize.segment('rf_grid', 5, 5) AS champions,
+       (SELECT count(*) FROM personalize.segment_rules WHERE map = 'rf_grid') AS rules,
+       (SELECT count(*) FROM personalize.segment_maps_customized) AS customized;
+-- An insert into a shipped map copies it too; a failed edit copies nothing.
+SELECT pg_temp.error_of($$INSERT INTO personalize.segment_rules VALUES ('rfm_rules', 'Lost', 1, 1, 5, 1, 5, 1, 5)$$);
+SELECT count(*) AS customized FROM personalize.segment_maps_customized;
+INSERT INTO personalize.segment_rules VALUES ('rfm_rules', 'Big Spenders', 0, 1, 5, 1, 5, 5, 5);
+SELECT personalize.segment('rfm_rules', 1, 1, 5) AS added, count(*) AS rules
+FROM personalize.segment_rules WHERE map = 'rfm_rules';
+SELECT personalize.reset_segment_map('rfm_rules') AS removed_copy;
+SELECT pg_temp.error_of($$SELECT personalize.reset_segment_map('my_grid')$$);
+SELECT personalize.reset_segment_map(NULL) IS NULL AS null_map;
 
 -- The demo shop.
 SELECT * FROM personalize.load_demo_shop('seg_shop', 'tiny', 1);
