@@ -363,9 +363,9 @@ double BgNbdModel::log_likelihood(const LifetimeCustomer &c) const {
 
 // ---------------------------------------------------------------- BgNbdFitState
 
-BgNbdFitState BgNbdFitState::deserialize(const unsigned char *data, std::size_t size) {
+BgNbdFitState BgNbdFitState::read(ByteReader &in) {
     BgNbdFitState state;
-    state.data_ = RfAccumulator::deserialize(kModel, data, size);
+    state.data_ = RfAccumulator::read(in, kModel);
     return state;
 }
 

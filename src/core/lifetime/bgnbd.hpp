@@ -101,9 +101,8 @@ public:
     std::size_t memory_bytes() const { return data_.memory_bytes(); }
     const RfAccumulator &data() const { return data_; }
 
-    std::size_t serialized_size() const { return data_.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const { data_.serialize(out, size); }
-    static BgNbdFitState deserialize(const unsigned char *data, std::size_t size);
+    void write(ByteWriter &out) const { data_.write(out); }
+    static BgNbdFitState read(ByteReader &in);
 
     // Maximum-likelihood fit; InvalidParameter when there are no customers.
     FitResult fit(const FitOptions &options = {}, const Interrupt &interrupt = Interrupt()) const;

@@ -30,6 +30,8 @@
 #include <string>
 #include <vector>
 
+#include "core/common/bytes.hpp"
+
 namespace personalize::lifetime {
 
 // One (aggregated) customer of a transaction model.
@@ -115,10 +117,10 @@ public:
     // Rough heap use, for a caller that enforces a memory limit.
     std::size_t memory_bytes() const;
 
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    // Throws DataCorrupted when the bytes are not a state of this model.
-    static RfAccumulator deserialize(const char *model, const unsigned char *data, std::size_t size);
+    // The byte form (core/common/bytes.hpp). read() throws DataCorrupted
+    // when the bytes are not a state of this model.
+    void write(ByteWriter &out) const;
+    static RfAccumulator read(ByteReader &in, const char *model);
 
 private:
     const char *model_;
@@ -141,9 +143,8 @@ public:
     std::vector<SpendRow> rows() const;
     std::size_t memory_bytes() const;
 
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    static SpendAccumulator deserialize(const unsigned char *data, std::size_t size);
+    void write(ByteWriter &out) const;
+    static SpendAccumulator read(ByteReader &in);
 
 private:
     WeightTable<2> map_;

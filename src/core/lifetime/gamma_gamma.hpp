@@ -54,9 +54,8 @@ public:
     std::size_t memory_bytes() const { return data_.memory_bytes(); }
     const SpendAccumulator &data() const { return data_; }
 
-    std::size_t serialized_size() const { return data_.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const { data_.serialize(out, size); }
-    static GammaGammaFitState deserialize(const unsigned char *data, std::size_t size);
+    void write(ByteWriter &out) const { data_.write(out); }
+    static GammaGammaFitState read(ByteReader &in);
 
     // InvalidParameter when no repeat buyer with a positive value was added.
     FitResult fit(const FitOptions &options = {}, const Interrupt &interrupt = Interrupt()) const;

@@ -365,9 +365,9 @@ double ParetoNbdModel::log_likelihood(const LifetimeCustomer &c) const {
 
 // ---------------------------------------------------------------- ParetoNbdFitState
 
-ParetoNbdFitState ParetoNbdFitState::deserialize(const unsigned char *data, std::size_t size) {
+ParetoNbdFitState ParetoNbdFitState::read(ByteReader &in) {
     ParetoNbdFitState state;
-    state.data_ = RfAccumulator::deserialize(kModel, data, size);
+    state.data_ = RfAccumulator::read(in, kModel);
     return state;
 }
 

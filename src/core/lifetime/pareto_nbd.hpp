@@ -96,9 +96,8 @@ public:
     std::size_t memory_bytes() const { return data_.memory_bytes(); }
     const RfAccumulator &data() const { return data_; }
 
-    std::size_t serialized_size() const { return data_.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const { data_.serialize(out, size); }
-    static ParetoNbdFitState deserialize(const unsigned char *data, std::size_t size);
+    void write(ByteWriter &out) const { data_.write(out); }
+    static ParetoNbdFitState read(ByteReader &in);
 
     FitResult fit(const FitOptions &options = {}, const Interrupt &interrupt = Interrupt()) const;
     // The weighted log-likelihood of all customers at `params`; with

@@ -11,6 +11,7 @@
 
 #include "core/common/error.hpp"
 #include "core/lifetime/simulate.hpp"
+#include "../common/bytes_test_util.hpp"
 
 namespace personalize::lifetime {
 namespace {
@@ -184,9 +185,8 @@ TEST(ParetoNbd, WeightedMergedAndSerializedEqualTheWhole) {
         ++counts[{c.x, c.t_x, c.T}];
     }
     for (const auto &[key, n] : counts) grouped.add(std::get<0>(key), std::get<1>(key), std::get<2>(key), n);
-    std::vector<unsigned char> bytes(right.serialized_size());
-    right.serialize(bytes.data(), bytes.size());
-    left.merge(ParetoNbdFitState::deserialize(bytes.data(), bytes.size()));
+    auto bytes = to_bytes(right);
+    left.merge(testing::read_as<ParetoNbdFitState>(bytes.data(), bytes.size()));
     const FitResult a = whole.fit(), b = grouped.fit(), c = left.fit();
     ASSERT_TRUE(a.converged) << a.message;
     EXPECT_EQ(a.params, b.params);
