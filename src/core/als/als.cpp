@@ -60,17 +60,12 @@ void AlsCollector::merge(const AlsCollector &other) { rows_.append(other.rows_.d
 void AlsCollector::write(ByteWriter &out) const {
     static_assert(sizeof(Row) == 24, "a row is three 8-byte fields without padding");
     out.header(byte_formats::kAlsRows);
-    out.put_count(rows_.size());
-    out.put_array(rows_.data(), rows_.size());
+    out.put_counted(rows_);
 }
 
 void AlsCollector::read(ByteReader &in) {
     in.header(byte_formats::kAlsRows);
-    const std::size_t count = in.get_count(sizeof(Row));
-    const std::size_t first = rows_.size();
-    rows_.resize(first + count);
-    in.get_array(rows_.data() + first, count);
-    for (std::size_t i = first; i < rows_.size(); ++i)
+    for (std::size_t i = in.append_counted(rows_); i < rows_.size(); ++i)
         if (!std::isfinite(rows_[i].strength) || rows_[i].strength <= 0) in.corrupted("bad strength");
 }
 

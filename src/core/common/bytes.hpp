@@ -93,6 +93,12 @@ public:
         put_count(s.size());
         put_raw(s.data(), s.size());
     }
+    // The count, then the elements of a vector (std::vector, ChargedVector).
+    template <typename Vector>
+    void put_counted(const Vector &v) {
+        put_count(v.size());
+        put_array(v.data(), v.size());
+    }
     // Zero bytes up to the next multiple of `multiple` bytes from the start.
     void pad_to(std::size_t multiple);
     // Counts `bytes` without producing them: for a write function that skips
@@ -166,6 +172,16 @@ public:
         return reinterpret_cast<const T *>(at);
     }
     std::string get_string();
+    // Appends what put_counted wrote to `v` (whose resize charges a
+    // ChargedVector's budget); returns the index of the first element read.
+    template <typename Vector>
+    std::size_t append_counted(Vector &v) {
+        const std::size_t count = get_count(sizeof(v.data()[0]));
+        const std::size_t first = v.size();
+        v.resize(first + count);
+        get_array(v.data() + first, count);
+        return first;
+    }
     // Skips to the next multiple of `multiple` bytes from the start; the
     // bytes skipped must be zero.
     void skip_padding(std::size_t multiple);

@@ -303,8 +303,7 @@ RfmBreakpoints RfmCollector::breakpoints(const Interrupt &interrupt) const {
 void RfmCollector::write(ByteWriter &out) const {
     out.header(byte_formats::kRfmValues);
     out.put(static_cast<std::uint32_t>(bins_));
-    out.put_count(values_.size());
-    out.put_array(values_.data(), values_.size());
+    out.put_counted(values_);
 }
 
 RfmCollector RfmCollector::deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget) {

@@ -522,8 +522,7 @@ BasketCollection BasketBuilder::build(std::vector<Line> &lines, MemoryBudget &bu
 void BasketBuilder::write(ByteWriter &out) const {
     static_assert(sizeof(Line) == 16, "a line is two int64 without padding");
     out.header(byte_formats::kBasketLines);
-    out.put_count(lines_.size());
-    out.put_array(lines_.data(), lines_.size());
+    out.put_counted(lines_);
 }
 
 BasketBuilder BasketBuilder::deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget) {

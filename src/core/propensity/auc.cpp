@@ -44,17 +44,12 @@ std::optional<double> AucCollector::auc(const Interrupt &interrupt) {
 void AucCollector::write(ByteWriter &out) const {
     static_assert(sizeof(Row) == 16, "a row is two 8-byte fields without padding");
     out.header(byte_formats::kAucRows);
-    out.put_count(rows_.size());
-    out.put_array(rows_.data(), rows_.size());
+    out.put_counted(rows_);
 }
 
 void AucCollector::read(ByteReader &in) {
     in.header(byte_formats::kAucRows);
-    const std::size_t count = in.get_count(sizeof(Row));
-    const std::size_t first = rows_.size();
-    rows_.resize(first + count);
-    in.get_array(rows_.data() + first, count);
-    for (std::size_t i = first; i < rows_.size(); ++i)
+    for (std::size_t i = in.append_counted(rows_); i < rows_.size(); ++i)
         if (std::isnan(rows_[i].score) || rows_[i].label > 1) in.corrupted("bad row");
 }
 

@@ -49,15 +49,7 @@ BasketCollection make(const Reference &r) {
     return c;
 }
 
-ErrorCode code_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    ADD_FAILURE() << "no Error thrown";
-    return ErrorCode::Internal;
-}
+ErrorCode code_of(const std::function<void()> &f) { return testing::error_code(f); }
 
 TEST(Baskets, DuplicatesCollapseAndUnsortedInputIsSorted) {
     BasketBuilder builder{MemoryBudget()};
