@@ -76,5 +76,7 @@ SELECT pg_temp.error_of($$SELECT personalize.kmeans(f, 2, i) FROM points$$);
 SELECT pg_temp.error_of($$SELECT personalize.kmeans_assign('{1,2,3}', m) FROM model$$);
 SELECT pg_temp.error_of($$SELECT personalize.kmeans_assign('{1,2}', '{"model": "bgnbd"}')$$);
 SELECT pg_temp.error_of($$SELECT personalize.kmeans_silhouette(m, '{1,2}') FROM model$$);
+SELECT pg_temp.error_of($$SELECT personalize.kmeans_silhouette(m, (SELECT array_agg(f) FROM points), 1) FROM model$$);
+SELECT pg_temp.error_of($$SELECT personalize.kmeans(f, 2, 1, CASE WHEN f[1] > 0 THEN 'zscore' ELSE 'none' END) FROM points$$);
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 DROP TABLE points;

@@ -121,5 +121,13 @@ SELECT pg_temp.error_of($$SELECT personalize.probability_alive(m, 1, 3, 2) FROM 
 SELECT pg_temp.error_of($$SELECT personalize.customer_lifetime_value(m, s, 1, 1, 2, 10, 0) FROM cdnow_model, spend_model$$);
 SELECT pg_temp.error_of($$SELECT personalize.next_purchase_in(m, 1, 1, 2, 1.5) FROM cdnow_model$$);
 SELECT pg_temp.error_of($$SELECT personalize.simulate_customers('weibull', '{1,1,1,1}', 10)$$);
+SELECT pg_temp.error_of($$SELECT personalize.simulate_customers('bgnbd', '{1,1,1,1}', 0)$$);
+SELECT pg_temp.error_of($$SELECT personalize.simulate_customers('bgnbd', '{1,1,1}', 10)$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_purchases_interval(m, 10, 2, 30, 38, 1) FROM cdnow_model$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_purchases_interval(m, 10, 2, 30, 38, 0.9, 5) FROM cdnow_model$$);
+SELECT pg_temp.error_of($$SELECT personalize.customer_lifetime_value_interval(m, s, 2, 30, 38, 22.3, 12, level => 0) FROM cdnow_model, spend_model$$);
+SELECT pg_temp.error_of($$SELECT personalize.bgnbd_fit(1, 5, 10, 1, NULL)$$);
+SELECT pg_temp.error_of($$SELECT personalize.bgnbd_fit(1, 5, 10, 1, i) FROM generate_series(1, 3) i$$);
+SELECT pg_temp.error_of($$SELECT personalize.gamma_gamma_fit(2, 10, 1, 'NaN')$$);
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 DROP TABLE sim;

@@ -157,6 +157,7 @@ SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(label, x, 'NaN') FROM 
 SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(label, x, 1, ARRAY['a', 'b']) FROM two_by_two$$);
 SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(label, x, 1, ARRAY[NULL::text]) FROM two_by_two$$);
 SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(label, x, 1, ARRAY[CASE WHEN label THEN 'a' ELSE 'b' END]) FROM two_by_two$$);
+SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(label, x, CASE WHEN label THEN 1 ELSE 2 END) FROM two_by_two$$);
 SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(label, x, 1, NULL, 0, 1e-8) FROM two_by_two$$);
 SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(label, x, 1, NULL, 10, 0) FROM two_by_two$$);
 SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(true, x) FROM two_by_two$$);

@@ -93,6 +93,8 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', 'sho
 SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', 'shop_rules', 5, 1.5)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', 'shop_rules', 5, 'NaN')$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', NULL, 5)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', 'shop_rules', NULL)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', 'shop_rules', 5, NULL)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', 'no_such_rules', 5)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_suggestions('{1}', 'serve_shop.orders', 5)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.product_complements('shop_rules', 1, 0)$$);

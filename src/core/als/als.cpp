@@ -11,6 +11,7 @@
 #include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 #include "core/common/json_writer.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::als {
 
@@ -72,15 +73,18 @@ void AlsCollector::read(ByteReader &in) {
 // ---------------------------------------------------------------- aggregate state
 
 void AlsFitState::set_options(const AlsOptions &o) {
-    if (!has_options) {
-        o.validate("als_fit");
-        options = o;
-        has_options = true;
-    } else if (o != options) {
-        throw_invalid(
-            "als_fit: \"factors\", \"iterations\", \"regularization\", \"alpha\", \"seed\" and \"solver\" must be "
-            "the same for every row");
-    }
+    same_for_every_row(
+        has_options, "als_fit",
+        [&] {
+            o.validate("als_fit");
+            options = o;
+        },
+        {{"factors", o.factors == options.factors},
+         {"iterations", o.iterations == options.iterations},
+         {"regularization", o.regularization == options.regularization},
+         {"alpha", o.alpha == options.alpha},
+         {"seed", o.seed == options.seed},
+         {"solver", o.solver == options.solver}});
 }
 
 // Layout after the header: u8 has_options, i64 factors, i64 iterations, f64

@@ -104,13 +104,16 @@ public:
         return x / (x + y);
     }
 
-private:
+    // One splitmix64 step: advances x and returns the next output. The
+    // seeding above; also a good mixer for deriving one seed from others.
     static std::uint64_t splitmix64(std::uint64_t &x) {
         std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
         z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
         z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
         return z ^ (z >> 31);
     }
+
+private:
     static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
     std::uint64_t state_[4];

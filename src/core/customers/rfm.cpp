@@ -14,6 +14,7 @@
 #include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 #include "core/common/json_writer.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::customers {
 
@@ -230,13 +231,14 @@ RfmBreakpoints RfmBreakpoints::from_json(std::string_view text) { return Breakpo
 // ---------------------------------------------------------------- collector
 
 void RfmCollector::set_bins(std::int64_t bins) {
-    if (bins_ == 0) {
-        validate_rfm_bins(bins, "rfm_breakpoints");
-        bins_ = static_cast<int>(bins);
-    } else if (bins != bins_) {
-        throw_invalid("rfm_breakpoints: \"bins\" must be the same for every row (" + std::to_string(bins_) + ", then " +
-                      std::to_string(bins) + ")");
-    }
+    bool known = bins_ != 0;
+    same_for_every_row(
+        known, "rfm_breakpoints",
+        [&] {
+            validate_rfm_bins(bins, "rfm_breakpoints");
+            bins_ = static_cast<int>(bins);
+        },
+        {{"bins", bins == bins_}});
 }
 
 void RfmCollector::reserve_values(std::size_t needed) {

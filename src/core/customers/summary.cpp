@@ -6,6 +6,7 @@
 
 #include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::customers {
 
@@ -24,17 +25,14 @@ void CustomerSummary::validate_params(const SummaryParams &params) {
 }
 
 void CustomerSummary::set_params(const SummaryParams &params) {
-    if (!has_params_) {
-        validate_params(params);
-        params_ = params;
-        has_params_ = true;
-        return;
-    }
-    if (params.as_of != params_.as_of || params.as_of_day != params_.as_of_day)
-        throw_invalid("customer_summary: \"as_of\" must be the same for every row of a group",
-                      "Pass a constant, e.g. a literal or a parameter, not a column that varies.");
-    if (params.unit_days != params_.unit_days)
-        throw_invalid("customer_summary: \"unit\" must be the same for every row of a group");
+    same_for_every_row(
+        has_params_, "customer_summary",
+        [&] {
+            validate_params(params);
+            params_ = params;
+        },
+        {{"as_of", params.as_of == params_.as_of && params.as_of_day == params_.as_of_day},
+         {"unit", params.unit_days == params_.unit_days}});
 }
 
 void CustomerSummary::add(const SummaryParams &params, std::int64_t ordered_at, std::int32_t day, double amount) {

@@ -2,20 +2,23 @@
 #include "core/kmeans/state.hpp"
 
 #include "core/common/byte_formats.hpp"
-#include "core/common/error.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::kmeans {
 
-void KMeansFitState::set_options(std::int64_t k_, std::uint64_t seed_, const std::string &scaling_,
+void KMeansFitState::set_options(std::int64_t k_, std::uint64_t seed_, std::string_view scaling_,
                                  std::int64_t max_it_, double tol_) {
-    if (!has_options) {
-        k = k_, seed = seed_, scaling = scaling_, max_iterations = max_it_, tolerance = tol_;
-        has_options = true;
-        options().validate();
-    } else if (k != k_ || seed != seed_ || scaling != scaling_ || max_iterations != max_it_ || !(tolerance == tol_)) {
-        throw_invalid("kmeans: \"k\", \"seed\", \"scaling\", \"max_iterations\" and \"tolerance\" "
-                      "must be the same for every row");
-    }
+    same_for_every_row(
+        has_options, "kmeans",
+        [&] {
+            k = k_, seed = seed_, scaling = scaling_, max_iterations = max_it_, tolerance = tol_;
+            options().validate();
+        },
+        {{"k", k_ == k},
+         {"seed", seed_ == seed},
+         {"scaling", scaling_ == scaling},
+         {"max_iterations", max_it_ == max_iterations},
+         {"tolerance", tol_ == tolerance}});
 }
 
 KMeansOptions KMeansFitState::options() const {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/common/bytes.hpp"
 #include "core/common/memory_budget.hpp"
@@ -22,9 +23,9 @@ struct KMeansFitState {
     std::int64_t max_iterations = 300;
     double tolerance = 1e-4;
 
-    // Sets (first row: validated, InvalidParameter) or checks (later rows)
-    // the options.
-    void set_options(std::int64_t k, std::uint64_t seed, const std::string &scaling, std::int64_t max_iterations,
+    // Sets (first row: validated, InvalidParameter) or checks (later rows:
+    // same_for_every_row) the options.
+    void set_options(std::int64_t k, std::uint64_t seed, std::string_view scaling, std::int64_t max_iterations,
                      double tolerance);
     KMeansOptions options() const;
     // Another worker's state: its options must agree; its points are copied.

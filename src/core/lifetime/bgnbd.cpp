@@ -4,27 +4,15 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <string>
+#include <vector>
 
 #include "core/common/error.hpp"
 #include "core/lifetime/math.hpp"
+#include "core/lifetime/nbd_family_impl.hpp"
 
 namespace personalize::lifetime {
 
 namespace lm = math;
-
-namespace {
-
-constexpr const char *kModel = "bgnbd";
-
-void check_t(double t) {
-    if (!std::isfinite(t) || t < 0) throw_invalid("bgnbd: \"t\" must be a finite number >= 0");
-}
-void check_n(double n) {
-    if (!std::isfinite(n) || n < 0 || std::floor(n) != n) throw_invalid("bgnbd: \"n\" must be a whole number >= 0");
-}
-
-}  // namespace
 
 namespace bgnbd_detail {
 
@@ -94,33 +82,6 @@ double expected_new_quadrature(double r, double alpha, double a, double b, doubl
 }  // namespace bgnbd_detail
 
 namespace {
-
-double expected_new(double r, double alpha, double a, double b, double t) {
-    const double v = bgnbd_detail::expected_new_series(r, alpha, a, b, t);
-    if (std::isfinite(v)) return v;
-    return std::max(bgnbd_detail::expected_new_quadrature(r, alpha, a, b, t), 0.0);
-}
-
-// P(X(t) = n) of a new customer, FHL (2005) eq. 8.
-double probability_new(double r, double alpha, double a, double b, double n, double t) {
-    if (t <= 0) return n == 0 ? 1.0 : 0.0;
-    const double lp = -std::log1p(t / alpha);         // ln(alpha / (alpha + t))
-    const double lq = std::log(t) - std::log(alpha + t);  // ln(t / (alpha + t))
-    const double lb = lm::lbeta(a, b);
-    double first = lm::lbeta(a, b + n) - lb + lm::lgamma(r + n) - lm::lgamma(r) - lm::lgamma(n + 1.0) + r * lp;
-    if (n > 0) first += n * lq;
-    double value = std::exp(first);
-    if (n > 0) {
-        // 1 - (alpha/(alpha+t))^r sum_{j<n} NB(j) = P(NB >= n) = I_{t/(alpha+t)}(n, r)
-        value += std::exp(lm::lbeta(a + 1.0, b + n - 1.0) - lb) * lm::ibeta(n, r, t / (alpha + t));
-    }
-    return std::min(std::max(value, 0.0), 1.0);
-}
-
-double log_p_dead_ratio(const BgNbdParams &p, double x, double t_x, double T) {
-    // ln of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x), x > 0
-    return std::log(p.a) - std::log(p.b + x - 1.0) + (p.r + x) * (std::log(p.alpha + T) - std::log(p.alpha + t_x));
-}
 
 // ---------------------------------------------------------------- likelihood of a state
 
@@ -231,183 +192,73 @@ private:
 
 }  // namespace
 
-// ---------------------------------------------------------------- parameters and predictions
+// ---------------------------------------------------------------- closed forms
 
 BgNbdParams BgNbdParams::from(const FitResult &fit) {
-    if (fit.model != kModel) throw_invalid(std::string("bgnbd: model is a ") + fit.model + " model");
-    if (fit.params.size() != 4) throw_invalid("bgnbd: a BG/NBD model has 4 parameters");
-    BgNbdParams p{fit.params[0], fit.params[1], fit.params[2], fit.params[3]};
-    p.validate();
-    return p;
+    const std::vector<double> &v = fitted_parameters(fit, BgNbd::kName);
+    return {v[0], v[1], v[2], v[3]};
 }
 
-void BgNbdParams::validate() const {
-    const double v[] = {r, alpha, a, b};
-    const char *names[] = {"r", "alpha", "a", "b"};
-    for (int i = 0; i < 4; ++i)
-        if (!std::isfinite(v[i]) || !(v[i] > 0))
-            throw_invalid(std::string("bgnbd: parameter \"") + names[i] + "\" must be a positive finite number");
-}
+void BgNbdParams::validate() const { check_parameters(BgNbd::kName, values()); }
 
-double bgnbd_log_likelihood(const BgNbdParams &p, double x, double t_x, double T) {
-    p.validate();
-    validate_customer(kModel, x, t_x, T);
-    const double common = lm::lgamma(p.r + x) - lm::lgamma(p.r) + p.r * std::log(p.alpha) + lm::lgamma(p.a + p.b) +
-                          lm::lgamma(p.b + x) - lm::lgamma(p.b) - lm::lgamma(p.a + p.b + x);
-    const double a3 = -(p.r + x) * std::log(p.alpha + T);
-    if (x == 0) return common + a3;
-    const double a4 = std::log(p.a) - std::log(p.b + x - 1.0) - (p.r + x) * std::log(p.alpha + t_x);
-    return common + lm::log_add_exp(a3, a4);
-}
+struct BgNbd::Forms {
+    using Likelihood = BgNbdLikelihood;
+    // b is a shape parameter.
+    static constexpr double kDropoutStarts[4] = {1.0, 3.0, 8.0, 0.5};
+    static constexpr bool kDropoutIsTimeScale = false;
+    // E[X(t)] is a series or a quadrature: worth memoizing.
+    static constexpr bool kMemoizeExpected = true;
 
-double bgnbd_probability_alive(const BgNbdParams &p, double x, double t_x, double T) {
-    p.validate();
-    validate_customer(kModel, x, t_x, T);
-    if (x == 0) return 1.0;
-    const double z = log_p_dead_ratio(p, x, t_x, T);
-    // 1 / (1 + e^z), without overflow
-    return z > 0 ? std::exp(-z) / (1.0 + std::exp(-z)) : 1.0 / (1.0 + std::exp(z));
-}
+    static Params posterior(const Params &p, double x, double T) { return {p.r + x, p.alpha + T, p.a, p.b + x}; }
 
-double bgnbd_expected_purchases_new(const BgNbdParams &p, double t) {
-    p.validate();
-    check_t(t);
-    return expected_new(p.r, p.alpha, p.a, p.b, t);
-}
-
-double bgnbd_expected_purchases(const BgNbdParams &p, double t, double x, double t_x, double T) {
-    const double alive = bgnbd_probability_alive(p, x, t_x, T);
-    check_t(t);
-    return alive * expected_new(p.r + x, p.alpha + T, p.a, p.b + x, t);
-}
-
-double bgnbd_probability_purchases_new(const BgNbdParams &p, double n, double t) {
-    p.validate();
-    check_n(n);
-    check_t(t);
-    return probability_new(p.r, p.alpha, p.a, p.b, n, t);
-}
-
-double bgnbd_probability_purchases(const BgNbdParams &p, double n, double t, double x, double t_x, double T) {
-    const double alive = bgnbd_probability_alive(p, x, t_x, T);
-    check_n(n);
-    check_t(t);
-    const double value = alive * probability_new(p.r + x, p.alpha + T, p.a, p.b + x, n, t) +
-                         (n == 0 ? 1.0 - alive : 0.0);
-    return std::min(std::max(value, 0.0), 1.0);
-}
-
-// ---------------------------------------------------------------- BgNbdModel
-
-BgNbdModel::BgNbdModel(const BgNbdParams &params) : p_(params) { p_.validate(); }
-
-std::unique_ptr<TransactionModel> BgNbdModel::with_parameters(const std::vector<double> &params) const {
-    if (params.size() != 4) throw_invalid("bgnbd: a BG/NBD model has 4 parameters");
-    return std::make_unique<BgNbdModel>(BgNbdParams{params[0], params[1], params[2], params[3]});
-}
-double BgNbdModel::probability_alive(const LifetimeCustomer &c) const {
-    return bgnbd_probability_alive(p_, c.x, c.t_x, c.T);
-}
-double BgNbdModel::expected_purchases(double t, const LifetimeCustomer &c) const {
-    const double alive = probability_alive(c);
-    check_t(t);
-    return alive * expected_given_alive(t, c);
-}
-double BgNbdModel::expected_given_alive(double t, const LifetimeCustomer &c) const {
-    // Depends on (x, T, t) only, which many customers share: memoized.
-    const double key[3] = {c.x + 0.0, c.T + 0.0, t + 0.0};
-    if (const double *hit = cache_.find(key)) return *hit;
-    const double value = expected_new(p_.r + c.x, p_.alpha + c.T, p_.a, p_.b + c.x, t);
-    if (cache_.size() >= kCacheLimit) cache_ = WeightTable<3>();
-    cache_.at(key) = value;
-    return value;
-}
-
-std::vector<double> BgNbdModel::expected_purchases_path(const std::vector<double> &ts,
-                                                        const LifetimeCustomer &c) const {
-    const double alive = probability_alive(c);
-    for (const double t : ts) check_t(t);
-    // The whole path per (x, T), memoized for the last set of horizons.
-    if (ts != path_ts_ || path_cache_.size() >= kCacheLimit / std::max<std::size_t>(ts.size(), 1)) {
-        path_ts_ = ts;
-        path_cache_ = WeightTable<2>();
-        path_values_.clear();
+    static double log_dead_odds(const Params &p, double x, double t_x, double T) {
+        if (x == 0) return -std::numeric_limits<double>::infinity();  // no purchase, no dropout
+        // ln of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)
+        return std::log(p.a) - std::log(p.b + x - 1.0) +
+               (p.r + x) * (std::log(p.alpha + T) - std::log(p.alpha + t_x));
     }
-    const double key[2] = {c.x + 0.0, c.T + 0.0};
-    std::size_t offset;
-    if (const double *hit = path_cache_.find(key)) {
-        offset = static_cast<std::size_t>(*hit);
-    } else {
-        offset = path_values_.size();
-        for (const double t : ts) path_values_.push_back(expected_new(p_.r + c.x, p_.alpha + c.T, p_.a, p_.b + c.x, t));
-        path_cache_.at(key) = static_cast<double>(offset);
+
+    static double log_likelihood(const Params &p, double x, double t_x, double T) {
+        const double common = lm::lgamma(p.r + x) - lm::lgamma(p.r) + p.r * std::log(p.alpha) +
+                              lm::lgamma(p.a + p.b) + lm::lgamma(p.b + x) - lm::lgamma(p.b) -
+                              lm::lgamma(p.a + p.b + x);
+        const double a3 = -(p.r + x) * std::log(p.alpha + T);
+        if (x == 0) return common + a3;
+        const double a4 = std::log(p.a) - std::log(p.b + x - 1.0) - (p.r + x) * std::log(p.alpha + t_x);
+        return common + lm::log_add_exp(a3, a4);
     }
-    std::vector<double> out(ts.size());
-    for (std::size_t i = 0; i < ts.size(); ++i) out[i] = alive * path_values_[offset + i];
-    return out;
-}
-double BgNbdModel::expected_purchases_new(double t) const { return bgnbd_expected_purchases_new(p_, t); }
-double BgNbdModel::probability_purchases(double n, double t, const LifetimeCustomer &c) const {
-    return bgnbd_probability_purchases(p_, n, t, c.x, c.t_x, c.T);
-}
-double BgNbdModel::probability_any_purchase(double t, const LifetimeCustomer &c) const {
-    // P(alive) (1 - ((alpha+T)/(alpha+T+t))^(r+x)): without a purchase there is no dropout.
-    const double alive = probability_alive(c);
-    check_t(t);
-    return alive * -std::expm1(-(p_.r + c.x) * std::log1p(t / (p_.alpha + c.T)));
-}
-double BgNbdModel::probability_any_purchase_limit(const LifetimeCustomer &c) const { return probability_alive(c); }
-double BgNbdModel::log_likelihood(const LifetimeCustomer &c) const {
-    return bgnbd_log_likelihood(p_, c.x, c.t_x, c.T);
-}
 
-// ---------------------------------------------------------------- BgNbdFitState
-
-BgNbdFitState BgNbdFitState::read(ByteReader &in) {
-    BgNbdFitState state;
-    state.data_ = RfAccumulator::read(in, kModel);
-    return state;
-}
-
-double BgNbdFitState::log_likelihood(const BgNbdParams &params, std::vector<double> *gradient) const {
-    params.validate();
-    const BgNbdLikelihood likelihood(data_.ranked_rows());
-    const double theta[4] = {params.r, params.alpha, params.a, params.b};
-    return log_likelihood_at(likelihood, theta, 4, gradient);
-}
-
-FitResult BgNbdFitState::fit(const FitOptions &options, const Interrupt &interrupt) const {
-    options.validate(kModel, 4);
-    const RankedRfRows ranked = data_.ranked_rows();
-    const std::vector<RfRow> &rows = ranked.rows;
-    double weight = 0.0, sum_x = 0.0, sum_T = 0.0;
-    for (const RfRow &row : rows) {
-        weight += row.w;
-        sum_x += row.w * row.x;
-        sum_T += row.w * row.T;
+    static double expected_new(const Params &p, double t) {
+        const double v = bgnbd_detail::expected_new_series(p.r, p.alpha, p.a, p.b, t);
+        if (std::isfinite(v)) return v;
+        return std::max(bgnbd_detail::expected_new_quadrature(p.r, p.alpha, p.a, p.b, t), 0.0);
     }
-    if (rows.empty()) throw_invalid("bgnbd: cannot fit a model without customers");
-    const double scale = sum_T > 0 ? sum_T / weight : 1.0;               // mean age: the time scale
-    const double rate = sum_x > 0 && sum_T > 0 ? sum_x / sum_T : 0.1 / scale;  // repeat purchases per unit
 
-    const BgNbdLikelihood likelihood(ranked);
-    FitProblem problem;
-    problem.model = kModel;
-    problem.likelihood = &likelihood;
-    problem.weight = weight;
-    problem.starts = {{1.0, 1.0 / rate, 1.0, 1.0},
-                      {0.5, 0.5 / rate, 0.5, 3.0},
-                      {2.0, 2.0 / rate, 2.0, 8.0},
-                      {0.1, 0.1 / rate, 0.1, 0.5}};
-    const double ls = std::log(scale);
-    problem.lower = {-25.0, ls - 25.0, -25.0, -25.0};
-    problem.upper = {25.0, ls + 25.0, 25.0, 25.0};
-    FitResult result = maximize_likelihood(problem, options, interrupt);
-    if (sum_x == 0) {
-        result.converged = false;
-        result.message = "no customer made a repeat purchase (frequency is 0 for all): the model is not identified";
+    // FHL (2005) eq. 8.
+    static double probability_new(const Params &p, double n, double t) {
+        if (t <= 0) return n == 0 ? 1.0 : 0.0;
+        const double lp = -std::log1p(t / p.alpha);             // ln(alpha / (alpha + t))
+        const double lq = std::log(t) - std::log(p.alpha + t);  // ln(t / (alpha + t))
+        const double lb = lm::lbeta(p.a, p.b);
+        double first =
+            lm::lbeta(p.a, p.b + n) - lb + lm::lgamma(p.r + n) - lm::lgamma(p.r) - lm::lgamma(n + 1.0) + p.r * lp;
+        if (n > 0) first += n * lq;
+        double value = std::exp(first);
+        if (n > 0) {
+            // 1 - (alpha/(alpha+t))^r sum_{j<n} NB(j) = P(NB >= n) = I_{t/(alpha+t)}(n, r)
+            value += std::exp(lm::lbeta(p.a + 1.0, p.b + n - 1.0) - lb) * lm::ibeta(n, p.r, t / (p.alpha + t));
+        }
+        return std::min(std::max(value, 0.0), 1.0);
     }
-    return result;
-}
+
+    static double any_purchase_given_alive(const Params &posterior, double t) {
+        return -std::expm1(-posterior.r * std::log1p(t / posterior.alpha));
+    }
+
+    static double any_purchase_limit_given_alive(const Params &) { return 1.0; }
+};
+
+template class NbdModel<BgNbd>;
+template class NbdFitState<BgNbd>;
 
 }  // namespace personalize::lifetime

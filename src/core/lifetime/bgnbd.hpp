@@ -19,17 +19,16 @@
 //                   otherwise, both free of the removable singularity at a = 1;
 //   E[X(T,T+t] | x, t_x, T] = P(alive) E[X(t); r+x, alpha+T, a, b+x] (FHL eq. 10);
 //   P(X(t) = n)   = FHL eq. 8, its finite sum as a regularized incomplete beta;
-//   P(X(T,T+t] = n | ...) = [n = 0](1 - P(alive)) + P(alive) P(X(t) = n; posterior).
+//   P(X(T,T+t] = n | ...) = [n = 0](1 - P(alive)) + P(alive) P(X(t) = n; posterior);
+//   P(a purchase in (T, T+t] | alive) = 1 - ((alpha+T)/(alpha+T+t))^(r+x)
+//                   (no dropout without a purchase), so its limit is 1.
 #pragma once
 
-#include <cstddef>
-#include <memory>
-#include <vector>
+#include <array>
 
-#include "core/common/interrupt.hpp"
 #include "core/lifetime/data.hpp"
 #include "core/lifetime/fit.hpp"
-#include "core/lifetime/model.hpp"
+#include "core/lifetime/nbd_family.hpp"
 
 namespace personalize::lifetime {
 
@@ -40,14 +39,19 @@ struct BgNbdParams {
     static BgNbdParams from(const FitResult &fit);
     // All four positive and finite, else InvalidParameter.
     void validate() const;
+    std::array<double, 4> values() const { return {r, alpha, a, b}; }
 };
 
-double bgnbd_log_likelihood(const BgNbdParams &p, double x, double t_x, double T);
-double bgnbd_probability_alive(const BgNbdParams &p, double x, double t_x, double T);
-double bgnbd_expected_purchases(const BgNbdParams &p, double t, double x, double t_x, double T);
-double bgnbd_expected_purchases_new(const BgNbdParams &p, double t);
-double bgnbd_probability_purchases(const BgNbdParams &p, double n, double t, double x, double t_x, double T);
-double bgnbd_probability_purchases_new(const BgNbdParams &p, double n, double t);
+// BG/NBD for the family's templates (nbd_family.hpp); its own closed forms
+// (BgNbd::Forms) are in bgnbd.cpp.
+struct BgNbd {
+    using Params = BgNbdParams;
+    static constexpr const char *kName = "bgnbd";
+    struct Forms;
+};
+
+using BgNbdModel = NbdModel<BgNbd>;
+using BgNbdFitState = NbdFitState<BgNbd>;
 
 namespace bgnbd_detail {
 // E[X(t)] of a new customer by its power series (NaN when unreliable) and by
@@ -55,63 +59,5 @@ namespace bgnbd_detail {
 double expected_new_series(double r, double alpha, double a, double b, double t);
 double expected_new_quadrature(double r, double alpha, double a, double b, double t);
 }  // namespace bgnbd_detail
-
-// The model with fitted parameters. It memoizes E[X(t) | alive] per
-// (x, T, t), which many customers share, so it is not safe to use from
-// several threads at once (the PostgreSQL backend is single-threaded).
-class BgNbdModel final : public TransactionModel {
-public:
-    explicit BgNbdModel(const BgNbdParams &params);
-    const BgNbdParams &params() const { return p_; }
-
-    const char *model() const override { return "bgnbd"; }
-    std::vector<double> parameters() const override { return {p_.r, p_.alpha, p_.a, p_.b}; }
-    std::unique_ptr<TransactionModel> with_parameters(const std::vector<double> &params) const override;
-    double probability_alive(const LifetimeCustomer &c) const override;
-    double expected_purchases(double t, const LifetimeCustomer &c) const override;
-    std::vector<double> expected_purchases_path(const std::vector<double> &ts,
-                                                const LifetimeCustomer &c) const override;
-    double expected_purchases_new(double t) const override;
-    double probability_purchases(double n, double t, const LifetimeCustomer &c) const override;
-    double probability_any_purchase(double t, const LifetimeCustomer &c) const override;
-    double probability_any_purchase_limit(const LifetimeCustomer &c) const override;
-    double log_likelihood(const LifetimeCustomer &c) const override;
-
-private:
-    static constexpr std::size_t kCacheLimit = 1 << 20;
-    double expected_given_alive(double t, const LifetimeCustomer &c) const;
-
-    BgNbdParams p_;
-    mutable WeightTable<3> cache_;           // (x, T, t) -> E[X(t) | alive]
-    mutable std::vector<double> path_ts_;    // horizons of the path cache
-    mutable WeightTable<2> path_cache_;      // (x, T) -> offset into path_values_
-    mutable std::vector<double> path_values_;
-};
-
-// The aggregate state of a BG/NBD fit: add customers, merge partial states,
-// serialize, fit.
-class BgNbdFitState {
-public:
-    void add(double x, double t_x, double T, double w = 1.0) { data_.add(x, t_x, T, w); }
-    void merge(const BgNbdFitState &other) { data_.merge(other.data_); }
-
-    bool empty() const { return data_.empty(); }
-    std::size_t distinct() const { return data_.distinct(); }
-    double total_weight() const { return data_.total_weight(); }
-    std::size_t memory_bytes() const { return data_.memory_bytes(); }
-    const RfAccumulator &data() const { return data_; }
-
-    void write(ByteWriter &out) const { data_.write(out); }
-    static BgNbdFitState read(ByteReader &in);
-
-    // Maximum-likelihood fit; InvalidParameter when there are no customers.
-    FitResult fit(const FitOptions &options = {}, const Interrupt &interrupt = Interrupt()) const;
-    // The weighted log-likelihood of all customers at `params`; with
-    // `gradient`, also its gradient with respect to the parameters.
-    double log_likelihood(const BgNbdParams &params, std::vector<double> *gradient = nullptr) const;
-
-private:
-    RfAccumulator data_{"bgnbd"};
-};
 
 }  // namespace personalize::lifetime

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/common/bytes.hpp"
@@ -149,6 +150,26 @@ public:
 private:
     WeightTable<2> map_;
     double ignored_ = 0.0;
+};
+
+// What a model's fit state (the aggregate state of its SQL fit) hands on to
+// its accumulator, its byte form included; the model's state adds add(),
+// merge(), read() and the fit itself.
+template <typename Accumulator>
+class AccumulatedState {
+public:
+    bool empty() const { return data_.empty(); }
+    std::size_t distinct() const { return data_.distinct(); }
+    double total_weight() const { return data_.total_weight(); }
+    std::size_t memory_bytes() const { return data_.memory_bytes(); }
+    const Accumulator &data() const { return data_; }
+
+    void write(ByteWriter &out) const { data_.write(out); }
+
+protected:
+    explicit AccumulatedState(Accumulator data) : data_(std::move(data)) {}
+
+    Accumulator data_;
 };
 
 }  // namespace personalize::lifetime

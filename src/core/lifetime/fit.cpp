@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <utility>
 
 // clang-format off
 #include "core/common/eigen_config.hpp"  // before LBFGSpp: eigen_assert throws
@@ -246,15 +247,63 @@ void FitOptions::validate(const char *model, std::size_t dimension) const {
     }
 }
 
+namespace {
+
+struct KnownModel {
+    const char *name;
+    const char *title;  // as messages spell it
+    std::vector<std::string> parameters;
+};
+
+const KnownModel *known_model(std::string_view model) {
+    static const KnownModel models[] = {
+        {"bgnbd", "BG/NBD", {"r", "alpha", "a", "b"}},
+        {"pareto_nbd", "Pareto/NBD", {"r", "alpha", "s", "beta"}},
+        {"gamma_gamma", "Gamma-Gamma", {"p", "q", "gamma"}},
+    };
+    for (const KnownModel &known : models)
+        if (model == known.name) return &known;
+    return nullptr;
+}
+
+}  // namespace
+
 const std::vector<std::string> &lifetime_parameter_names(std::string_view model) {
-    static const std::vector<std::string> bgnbd = {"r", "alpha", "a", "b"};
-    static const std::vector<std::string> pareto = {"r", "alpha", "s", "beta"};
-    static const std::vector<std::string> gamma = {"p", "q", "gamma"};
     static const std::vector<std::string> none;
-    if (model == "bgnbd") return bgnbd;
-    if (model == "pareto_nbd") return pareto;
-    if (model == "gamma_gamma") return gamma;
-    return none;
+    const KnownModel *known = known_model(model);
+    return known != nullptr ? known->parameters : none;
+}
+
+void check_parameters(const char *model, const double *values, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i)
+        if (!std::isfinite(values[i]) || !(values[i] > 0))
+            throw_invalid(std::string(model) + ": parameter \"" + lifetime_parameter_names(model)[i] +
+                          "\" must be a positive finite number");
+}
+
+void check_parameter_count(const char *model, std::size_t count) {
+    const KnownModel &known = *known_model(model);
+    if (count != known.parameters.size())
+        throw_invalid(std::string(model) + ": a " + known.title + " model has " +
+                      std::to_string(known.parameters.size()) + " parameters");
+}
+
+const std::vector<double> &fitted_parameters(const FitResult &fit, const char *model) {
+    if (fit.model != model) throw_invalid(std::string(model) + ": model is a " + fit.model + " model");
+    check_parameter_count(model, fit.params.size());
+    check_parameters(model, fit.params.data(), fit.params.size());
+    return fit.params;
+}
+
+FitProblem bounded_problem(const char *model, const LogLikelihood &likelihood, double weight,
+                           std::vector<std::vector<double>> starts, const std::vector<double> &scales) {
+    FitProblem problem{model, &likelihood, weight, std::move(starts), {}, {}};
+    for (const double scale : scales) {
+        const double ls = std::log(scale);
+        problem.lower.push_back(ls - 25.0);
+        problem.upper.push_back(ls + 25.0);
+    }
+    return problem;
 }
 
 double FitResult::param(std::string_view name) const {

@@ -28,6 +28,7 @@
 // (std_errors_available = false, std_errors and covariance empty) — never NaN.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -82,6 +83,20 @@ struct FitResult {
 // Parameter names of a known model, in model order; empty for an unknown one.
 const std::vector<std::string> &lifetime_parameter_names(std::string_view model);
 
+// Every parameter of `model` positive and finite, else InvalidParameter
+// naming it: `bgnbd: parameter "alpha" must be a positive finite number`.
+void check_parameters(const char *model, const double *values, std::size_t count);
+template <std::size_t K>
+void check_parameters(const char *model, const std::array<double, K> &values) {
+    check_parameters(model, values.data(), K);
+}
+// As many parameters as `model` has, else InvalidParameter
+// (`bgnbd: a BG/NBD model has 4 parameters`).
+void check_parameter_count(const char *model, std::size_t count);
+// The checked parameters of a fit of `model`: InvalidParameter for another
+// model (`bgnbd: model is a gamma_gamma model`), a wrong count or a bad value.
+const std::vector<double> &fitted_parameters(const FitResult &fit, const char *model);
+
 // What a model hands the driver.
 class LogLikelihood {
 public:
@@ -100,6 +115,12 @@ struct FitProblem {
     std::vector<std::vector<double>> starts;  // original scale; the first is the primary start
     std::vector<double> lower, upper;         // bounds on u = ln(theta)
 };
+
+// The problem with the driver's wide bounds: each parameter within e^+-25 of
+// its scale (1 for a shape parameter, the data's own time or money scale for
+// a scale parameter).
+FitProblem bounded_problem(const char *model, const LogLikelihood &likelihood, double weight,
+                           std::vector<std::vector<double>> starts, const std::vector<double> &scales);
 
 // The log-likelihood at original-scale `params` (k of them); with `gradient`,
 // also its gradient with respect to those parameters (the likelihood itself

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cmath>
-#include <string>
 
 #include "core/common/byte_formats.hpp"
 #include "core/common/bytes.hpp"
-#include "core/common/error.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::lifetime {
 
@@ -19,16 +18,10 @@ struct PenalizedFitState {
     double penalty = 0.0;
     bool has_penalty = false;
 
-    // `function` ("bgnbd_fit") prefixes the InvalidParameter messages.
+    // `function` ("bgnbd_fit") prefixes the InvalidParameter message; `p`
+    // is checked by the transition function when it reads the argument.
     void set_penalty(double p, const char *function) {
-        if (!has_penalty) {
-            if (!(p >= 0.0) || !std::isfinite(p))
-                throw_invalid(std::string(function) + ": \"penalty\" must be a finite number >= 0");
-            penalty = p;
-            has_penalty = true;
-        } else if (p != penalty) {
-            throw_invalid(std::string(function) + ": \"penalty\" must be the same for every row");
-        }
+        same_for_every_row(has_penalty, function, [&] { penalty = p; }, {{"penalty", p == penalty}});
     }
     void merge(const PenalizedFitState &other, const char *function) {
         if (other.has_penalty) set_penalty(other.penalty, function);

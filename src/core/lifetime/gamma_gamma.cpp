@@ -74,20 +74,11 @@ private:
 }  // namespace
 
 GammaGammaParams GammaGammaParams::from(const FitResult &fit) {
-    if (fit.model != kModel) throw_invalid(std::string("gamma_gamma: model is a ") + fit.model + " model");
-    if (fit.params.size() != 3) throw_invalid("gamma_gamma: a Gamma-Gamma model has 3 parameters");
-    GammaGammaParams p{fit.params[0], fit.params[1], fit.params[2]};
-    p.validate();
-    return p;
+    const std::vector<double> &v = fitted_parameters(fit, kModel);
+    return {v[0], v[1], v[2]};
 }
 
-void GammaGammaParams::validate() const {
-    const double v[] = {p, q, gamma};
-    const char *names[] = {"p", "q", "gamma"};
-    for (int i = 0; i < 3; ++i)
-        if (!std::isfinite(v[i]) || !(v[i] > 0))
-            throw_invalid(std::string("gamma_gamma: parameter \"") + names[i] + "\" must be a positive finite number");
-}
+void GammaGammaParams::validate() const { check_parameters(kModel, values()); }
 
 double gamma_gamma_log_likelihood(const GammaGammaParams &params, double x, double m) {
     params.validate();
@@ -123,8 +114,8 @@ GammaGammaFitState GammaGammaFitState::read(ByteReader &in) {
 double GammaGammaFitState::log_likelihood(const GammaGammaParams &params, std::vector<double> *gradient) const {
     params.validate();
     const GammaGammaLikelihood likelihood(data_.rows());
-    const double theta[3] = {params.p, params.q, params.gamma};
-    return log_likelihood_at(likelihood, theta, 3, gradient);
+    const auto theta = params.values();
+    return log_likelihood_at(likelihood, theta.data(), theta.size(), gradient);
 }
 
 FitResult GammaGammaFitState::fit(const FitOptions &options, const Interrupt &interrupt) const {
@@ -140,16 +131,12 @@ FitResult GammaGammaFitState::fit(const FitOptions &options, const Interrupt &in
     const double mean = sum_m / weight;
 
     const GammaGammaLikelihood likelihood(rows);
-    FitProblem problem;
-    problem.model = kModel;
-    problem.likelihood = &likelihood;
-    problem.weight = weight;
-    // Starts with population mean p gamma / (q - 1) = the sample mean.
-    problem.starts = {{2.0, 3.0, mean}, {1.0, 2.0, mean}, {5.0, 5.0, 0.8 * mean}, {0.5, 1.5, mean}};
-    const double lm_ = std::log(mean);
-    problem.lower = {-25.0, -25.0, lm_ - 25.0};
-    problem.upper = {25.0, 25.0, lm_ + 25.0};
-    FitResult result = maximize_likelihood(problem, options, interrupt);
+    // Starts with population mean p gamma / (q - 1) = the sample mean; gamma
+    // is on the scale of the money.
+    FitResult result = maximize_likelihood(
+        bounded_problem(kModel, likelihood, weight,
+                        {{2.0, 3.0, mean}, {1.0, 2.0, mean}, {5.0, 5.0, 0.8 * mean}, {0.5, 1.5, mean}}, {1.0, 1.0, mean}),
+        options, interrupt);
     result.ignored = data_.ignored_weight();
     return result;
 }

@@ -19,6 +19,7 @@
 // population mean) the expectation is infinite and +Infinity is returned.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -31,8 +32,11 @@ namespace personalize::lifetime {
 struct GammaGammaParams {
     double p, q, gamma;
 
+    // From a fit result of model "gamma_gamma" (else InvalidParameter).
     static GammaGammaParams from(const FitResult &fit);
+    // All three positive and finite, else InvalidParameter.
     void validate() const;
+    std::array<double, 3> values() const { return {p, q, gamma}; }
 };
 
 // Log-density of one repeat buyer's mean spend (x > 0, m > 0).
@@ -41,20 +45,14 @@ double gamma_gamma_expected_spend(const GammaGammaParams &params, double x, doub
 // p gamma / (q - 1), +Infinity when q <= 1.
 double gamma_gamma_population_mean(const GammaGammaParams &params);
 
-class GammaGammaFitState {
+class GammaGammaFitState : public AccumulatedState<SpendAccumulator> {
 public:
+    GammaGammaFitState() : AccumulatedState(SpendAccumulator()) {}
+
     // x = frequency (repeat purchases), m = monetary (mean repeat value).
     void add(double x, double m, double w = 1.0) { data_.add(x, m, w); }
     void merge(const GammaGammaFitState &other) { data_.merge(other.data_); }
-
-    bool empty() const { return data_.empty(); }
-    std::size_t distinct() const { return data_.distinct(); }
-    double total_weight() const { return data_.total_weight(); }
     double ignored_weight() const { return data_.ignored_weight(); }
-    std::size_t memory_bytes() const { return data_.memory_bytes(); }
-    const SpendAccumulator &data() const { return data_; }
-
-    void write(ByteWriter &out) const { data_.write(out); }
     static GammaGammaFitState read(ByteReader &in);
 
     // InvalidParameter when no repeat buyer with a positive value was added.
@@ -62,9 +60,6 @@ public:
     // The weighted log-likelihood of all customers at `params`; with
     // `gradient`, also its gradient with respect to the parameters.
     double log_likelihood(const GammaGammaParams &params, std::vector<double> *gradient = nullptr) const;
-
-private:
-    SpendAccumulator data_;
 };
 
 }  // namespace personalize::lifetime

@@ -28,6 +28,18 @@ double number_field(const std::string &model, const Value &object, const char *k
     return v->number;
 }
 
+// {"name":value,...}
+void put_named_numbers(std::string &out, const std::vector<std::string> &names, const std::vector<double> &values) {
+    out += '{';
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        put_json_string(out, names[i]);
+        out += ':';
+        put_json_number(out, values[i]);
+    }
+    out += '}';
+}
+
 }  // namespace
 
 std::string FitResult::to_json() const {
@@ -36,25 +48,13 @@ std::string FitResult::to_json() const {
     out.reserve(256 + 64 * k * k);
     out += "{\"model\":";
     put_json_string(out, model);
-    out += ",\"params\":{";
-    for (std::size_t i = 0; i < k; ++i) {
-        if (i) out += ',';
-        put_json_string(out, names[i]);
-        out += ':';
-        put_json_number(out, params[i]);
-    }
-    out += "},\"log_likelihood\":";
+    out += ",\"params\":";
+    put_named_numbers(out, names, params);
+    out += ",\"log_likelihood\":";
     put_json_number(out, log_likelihood);
     out += ",\"std_errors\":";
     if (std_errors_available && std_errors.size() == k) {
-        out += '{';
-        for (std::size_t i = 0; i < k; ++i) {
-            if (i) out += ',';
-            put_json_string(out, names[i]);
-            out += ':';
-            put_json_number(out, std_errors[i]);
-        }
-        out += '}';
+        put_named_numbers(out, names, std_errors);
     } else {
         out += "null";
     }

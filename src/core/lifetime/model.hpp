@@ -2,7 +2,7 @@
 // CLV, next-purchase times and bootstrap intervals work with either.
 //
 // Every prediction validates the customer like the fit does (see
-// lifetime_data.hpp), requires finite t >= 0 and whole n >= 0, and returns a
+// data.hpp), requires finite t >= 0 and whole n >= 0, and returns a
 // finite number (never NaN) for valid input.
 #pragma once
 

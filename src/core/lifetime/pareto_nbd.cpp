@@ -4,11 +4,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <string>
 #include <utility>
 
 #include "core/common/error.hpp"
 #include "core/lifetime/math.hpp"
+#include "core/lifetime/nbd_family_impl.hpp"
 
 namespace personalize::lifetime {
 
@@ -57,16 +57,7 @@ namespace {
 using pareto_nbd_detail::log_g;
 using pareto_nbd_detail::LogG;
 
-constexpr const char *kModel = "pareto_nbd";
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
-
-void check_t(double t) {
-    if (!std::isfinite(t) || t < 0) throw_invalid("pareto_nbd: \"t\" must be a finite number >= 0");
-}
-void check_n(double n) {
-    if (!std::isfinite(n) || n < 0 || std::floor(n) != n)
-        throw_invalid("pareto_nbd: \"n\" must be a whole number >= 0");
-}
 
 // ln(s I), I = G(t_x) - G(T); -inf when t_x = T.
 double log_s_i(const ParetoNbdParams &p, double x, double t_x, double T) {
@@ -91,31 +82,6 @@ double probability_none_new(double r, double alpha, double s, double beta, doubl
     const double second =
         gt < g0 ? std::exp(std::log(s) + r * std::log(alpha) + s * std::log(beta) + g0 + lm::log1mexp(gt - g0)) : 0.0;
     return std::min(std::max(first + second, 0.0), 1.0);
-}
-
-// P(X(t) = n) for a new customer.
-double probability_new(double r, double alpha, double s, double beta, double n, double t) {
-    if (n == 0) return probability_none_new(r, alpha, s, beta, t);
-    if (t <= 0) return 0.0;
-    const double lnb = lm::lgamma(r + n) - lm::lgamma(r) - lm::lgamma(n + 1.0);
-    auto log_nbd = [&](double tau) {  // ln NB(n; r, alpha, tau)
-        return lnb - r * std::log1p(tau / alpha) + n * (std::log(tau) - std::log(alpha + tau));
-    };
-    const double alive = std::exp(log_nbd(t) - s * std::log1p(t / beta));
-    const double ls = std::log(s), lbeta = std::log(beta);
-    const double died = lm::integrate_interval(
-        [&](double tau) {
-            if (!(tau > 0)) return 0.0;
-            return std::exp(log_nbd(tau) + ls + s * lbeta - (s + 1.0) * std::log(beta + tau));
-        },
-        0.0, t);
-    return std::min(std::max(alive + died, 0.0), 1.0);
-}
-
-// E[X(t)] for a new customer: r beta/(alpha (s-1)) [1 - (beta/(beta+t))^(s-1)].
-double expected_new(double r, double alpha, double s, double beta, double t) {
-    if (t <= 0) return 0.0;
-    return r / alpha * beta * lm::one_minus_exp_over(s - 1.0, std::log1p(t / beta));
 }
 
 // ---------------------------------------------------------------- likelihood of a state
@@ -267,149 +233,74 @@ private:
 
 }  // namespace
 
-// ---------------------------------------------------------------- parameters and predictions
+// ---------------------------------------------------------------- closed forms
 
 ParetoNbdParams ParetoNbdParams::from(const FitResult &fit) {
-    if (fit.model != kModel) throw_invalid(std::string("pareto_nbd: model is a ") + fit.model + " model");
-    if (fit.params.size() != 4) throw_invalid("pareto_nbd: a Pareto/NBD model has 4 parameters");
-    ParetoNbdParams p{fit.params[0], fit.params[1], fit.params[2], fit.params[3]};
-    p.validate();
-    return p;
+    const std::vector<double> &v = fitted_parameters(fit, ParetoNbd::kName);
+    return {v[0], v[1], v[2], v[3]};
 }
 
-void ParetoNbdParams::validate() const {
-    const double v[] = {r, alpha, s, beta};
-    const char *names[] = {"r", "alpha", "s", "beta"};
-    for (int i = 0; i < 4; ++i)
-        if (!std::isfinite(v[i]) || !(v[i] > 0))
-            throw_invalid(std::string("pareto_nbd: parameter \"") + names[i] + "\" must be a positive finite number");
-}
+void ParetoNbdParams::validate() const { check_parameters(ParetoNbd::kName, values()); }
 
-double pareto_nbd_log_likelihood(const ParetoNbdParams &p, double x, double t_x, double T) {
-    p.validate();
-    validate_customer(kModel, x, t_x, T);
-    const double common = lm::lgamma(p.r + x) - lm::lgamma(p.r) + p.r * std::log(p.alpha) + p.s * std::log(p.beta);
-    return common + lm::log_add_exp(log_alive_term(p, x, T), log_s_i(p, x, t_x, T));
-}
+struct ParetoNbd::Forms {
+    using Likelihood = ParetoNbdLikelihood;
+    // beta is a time scale, like alpha.
+    static constexpr double kDropoutStarts[4] = {1.0, 0.5, 4.0, 0.1};
+    static constexpr bool kDropoutIsTimeScale = true;
+    // E[X(t)] is closed-form: cheaper to evaluate than to look up.
+    static constexpr bool kMemoizeExpected = false;
 
-double pareto_nbd_probability_alive(const ParetoNbdParams &p, double x, double t_x, double T) {
-    p.validate();
-    validate_customer(kModel, x, t_x, T);
-    const double z = log_s_i(p, x, t_x, T) - log_alive_term(p, x, T);  // ln(dead term / alive term)
-    if (z == kNegInf) return 1.0;
-    return z > 0 ? std::exp(-z) / (1.0 + std::exp(-z)) : 1.0 / (1.0 + std::exp(z));
-}
+    static Params posterior(const Params &p, double x, double T) { return {p.r + x, p.alpha + T, p.s, p.beta + T}; }
 
-double pareto_nbd_expected_purchases_new(const ParetoNbdParams &p, double t) {
-    p.validate();
-    check_t(t);
-    return expected_new(p.r, p.alpha, p.s, p.beta, t);
-}
+    static double log_dead_odds(const Params &p, double x, double t_x, double T) {
+        return log_s_i(p, x, t_x, T) - log_alive_term(p, x, T);  // ln(dead term / alive term)
+    }
 
-double pareto_nbd_expected_purchases(const ParetoNbdParams &p, double t, double x, double t_x, double T) {
-    const double alive = pareto_nbd_probability_alive(p, x, t_x, T);
-    check_t(t);
-    return alive * expected_new(p.r + x, p.alpha + T, p.s, p.beta + T, t);
-}
+    static double log_likelihood(const Params &p, double x, double t_x, double T) {
+        const double common =
+            lm::lgamma(p.r + x) - lm::lgamma(p.r) + p.r * std::log(p.alpha) + p.s * std::log(p.beta);
+        return common + lm::log_add_exp(log_alive_term(p, x, T), log_s_i(p, x, t_x, T));
+    }
 
-double pareto_nbd_probability_purchases_new(const ParetoNbdParams &p, double n, double t) {
-    p.validate();
-    check_n(n);
-    check_t(t);
-    return probability_new(p.r, p.alpha, p.s, p.beta, n, t);
-}
+    // r beta/(alpha (s-1)) [1 - (beta/(beta+t))^(s-1)].
+    static double expected_new(const Params &p, double t) {
+        if (t <= 0) return 0.0;
+        return p.r / p.alpha * p.beta * lm::one_minus_exp_over(p.s - 1.0, std::log1p(t / p.beta));
+    }
 
-double pareto_nbd_probability_purchases(const ParetoNbdParams &p, double n, double t, double x, double t_x, double T) {
-    const double alive = pareto_nbd_probability_alive(p, x, t_x, T);
-    check_n(n);
-    check_t(t);
-    const double value =
-        alive * probability_new(p.r + x, p.alpha + T, p.s, p.beta + T, n, t) + (n == 0 ? 1.0 - alive : 0.0);
-    return std::min(std::max(value, 0.0), 1.0);
-}
+    static double probability_new(const Params &p, double n, double t) {
+        const double r = p.r, alpha = p.alpha, s = p.s, beta = p.beta;
+        if (n == 0) return probability_none_new(r, alpha, s, beta, t);
+        if (t <= 0) return 0.0;
+        const double lnb = lm::lgamma(r + n) - lm::lgamma(r) - lm::lgamma(n + 1.0);
+        auto log_nbd = [&](double tau) {  // ln NB(n; r, alpha, tau)
+            return lnb - r * std::log1p(tau / alpha) + n * (std::log(tau) - std::log(alpha + tau));
+        };
+        const double alive = std::exp(log_nbd(t) - s * std::log1p(t / beta));
+        const double ls = std::log(s), lbeta = std::log(beta);
+        const double died = lm::integrate_interval(
+            [&](double tau) {
+                if (!(tau > 0)) return 0.0;
+                return std::exp(log_nbd(tau) + ls + s * lbeta - (s + 1.0) * std::log(beta + tau));
+            },
+            0.0, t);
+        return std::min(std::max(alive + died, 0.0), 1.0);
+    }
 
-// ---------------------------------------------------------------- ParetoNbdModel
+    static double any_purchase_given_alive(const Params &posterior, double t) {
+        return 1.0 - probability_none_new(posterior.r, posterior.alpha, posterior.s, posterior.beta, t);
+    }
 
-ParetoNbdModel::ParetoNbdModel(const ParetoNbdParams &params) : p_(params) { p_.validate(); }
-
-std::unique_ptr<TransactionModel> ParetoNbdModel::with_parameters(const std::vector<double> &params) const {
-    if (params.size() != 4) throw_invalid("pareto_nbd: a Pareto/NBD model has 4 parameters");
-    return std::make_unique<ParetoNbdModel>(ParetoNbdParams{params[0], params[1], params[2], params[3]});
-}
-double ParetoNbdModel::probability_alive(const LifetimeCustomer &c) const {
-    return pareto_nbd_probability_alive(p_, c.x, c.t_x, c.T);
-}
-double ParetoNbdModel::expected_purchases(double t, const LifetimeCustomer &c) const {
-    return pareto_nbd_expected_purchases(p_, t, c.x, c.t_x, c.T);
-}
-double ParetoNbdModel::expected_purchases_new(double t) const { return pareto_nbd_expected_purchases_new(p_, t); }
-double ParetoNbdModel::probability_purchases(double n, double t, const LifetimeCustomer &c) const {
-    return pareto_nbd_probability_purchases(p_, n, t, c.x, c.t_x, c.T);
-}
-double ParetoNbdModel::probability_any_purchase(double t, const LifetimeCustomer &c) const {
-    const double alive = probability_alive(c);
-    check_t(t);
-    return alive * (1.0 - probability_none_new(p_.r + c.x, p_.alpha + c.T, p_.s, p_.beta + c.T, t));
-}
-double ParetoNbdModel::probability_any_purchase_limit(const LifetimeCustomer &c) const {
     // P(no purchase ever | alive) = s alpha'^r' beta'^s G(0) with the posterior parameters.
-    const double alive = probability_alive(c);
-    const double r = p_.r + c.x, alpha = p_.alpha + c.T, beta = p_.beta + c.T;
-    const double none = std::exp(std::log(p_.s) + r * std::log(alpha) + p_.s * std::log(beta) +
-                                 log_g(r, alpha, p_.s, beta, 0.0, 0.0, false).value);
-    return alive * (1.0 - std::min(std::max(none, 0.0), 1.0));
-}
-double ParetoNbdModel::log_likelihood(const LifetimeCustomer &c) const {
-    return pareto_nbd_log_likelihood(p_, c.x, c.t_x, c.T);
-}
-
-// ---------------------------------------------------------------- ParetoNbdFitState
-
-ParetoNbdFitState ParetoNbdFitState::read(ByteReader &in) {
-    ParetoNbdFitState state;
-    state.data_ = RfAccumulator::read(in, kModel);
-    return state;
-}
-
-double ParetoNbdFitState::log_likelihood(const ParetoNbdParams &params, std::vector<double> *gradient) const {
-    params.validate();
-    const ParetoNbdLikelihood likelihood(data_.ranked_rows());
-    const double theta[4] = {params.r, params.alpha, params.s, params.beta};
-    return log_likelihood_at(likelihood, theta, 4, gradient);
-}
-
-FitResult ParetoNbdFitState::fit(const FitOptions &options, const Interrupt &interrupt) const {
-    options.validate(kModel, 4);
-    const RankedRfRows ranked = data_.ranked_rows();
-    const std::vector<RfRow> &rows = ranked.rows;
-    if (rows.empty()) throw_invalid("pareto_nbd: cannot fit a model without customers");
-    double weight = 0.0, sum_x = 0.0, sum_T = 0.0;
-    for (const RfRow &row : rows) {
-        weight += row.w;
-        sum_x += row.w * row.x;
-        sum_T += row.w * row.T;
+    static double any_purchase_limit_given_alive(const Params &posterior) {
+        const double r = posterior.r, alpha = posterior.alpha, s = posterior.s, beta = posterior.beta;
+        const double none = std::exp(std::log(s) + r * std::log(alpha) + s * std::log(beta) +
+                                     log_g(r, alpha, s, beta, 0.0, 0.0, false).value);
+        return 1.0 - std::min(std::max(none, 0.0), 1.0);
     }
-    const double scale = sum_T > 0 ? sum_T / weight : 1.0;
-    const double rate = sum_x > 0 && sum_T > 0 ? sum_x / sum_T : 0.1 / scale;
+};
 
-    const ParetoNbdLikelihood likelihood(ranked);
-    FitProblem problem;
-    problem.model = kModel;
-    problem.likelihood = &likelihood;
-    problem.weight = weight;
-    problem.starts = {{1.0, 1.0 / rate, 1.0, scale},
-                      {0.5, 0.5 / rate, 0.5, 0.5 * scale},
-                      {2.0, 2.0 / rate, 2.0, 4.0 * scale},
-                      {0.1, 0.1 / rate, 0.1, 0.1 * scale}};
-    const double ls = std::log(scale);
-    problem.lower = {-25.0, ls - 25.0, -25.0, ls - 25.0};
-    problem.upper = {25.0, ls + 25.0, 25.0, ls + 25.0};
-    FitResult result = maximize_likelihood(problem, options, interrupt);
-    if (sum_x == 0) {
-        result.converged = false;
-        result.message = "no customer made a repeat purchase (frequency is 0 for all): the model is not identified";
-    }
-    return result;
-}
+template class NbdModel<ParetoNbd>;
+template class NbdFitState<ParetoNbd>;
 
 }  // namespace personalize::lifetime

@@ -29,33 +29,39 @@
 //                        + int_0^t NB(n; r, alpha, tau) s beta^s (beta+tau)^-(s+1) dtau,
 //     the integral by adaptive Gauss-Kronrod quadrature (exact in theory,
 //     ~1e-12 in practice) rather than the note's alternating hypergeometric sum;
-//   P(X(T,T+t] = n | ...) = [n = 0](1 - P(alive)) + P(alive) P(X(t) = n; posterior).
+//   P(X(T,T+t] = n | ...) = [n = 0](1 - P(alive)) + P(alive) P(X(t) = n; posterior);
+//   P(a purchase in (T, T+t] | alive) = 1 - P(X(t) = 0; posterior), tending to
+//     1 - s alpha'^r' beta'^s G(0) (posterior parameters): she may die first.
 #pragma once
 
-#include <cstddef>
-#include <memory>
-#include <vector>
+#include <array>
 
-#include "core/common/interrupt.hpp"
 #include "core/lifetime/data.hpp"
 #include "core/lifetime/fit.hpp"
-#include "core/lifetime/model.hpp"
+#include "core/lifetime/nbd_family.hpp"
 
 namespace personalize::lifetime {
 
 struct ParetoNbdParams {
     double r, alpha, s, beta;
 
+    // From a fit result of model "pareto_nbd" (else InvalidParameter).
     static ParetoNbdParams from(const FitResult &fit);
+    // All four positive and finite, else InvalidParameter.
     void validate() const;
+    std::array<double, 4> values() const { return {r, alpha, s, beta}; }
 };
 
-double pareto_nbd_log_likelihood(const ParetoNbdParams &p, double x, double t_x, double T);
-double pareto_nbd_probability_alive(const ParetoNbdParams &p, double x, double t_x, double T);
-double pareto_nbd_expected_purchases(const ParetoNbdParams &p, double t, double x, double t_x, double T);
-double pareto_nbd_expected_purchases_new(const ParetoNbdParams &p, double t);
-double pareto_nbd_probability_purchases(const ParetoNbdParams &p, double n, double t, double x, double t_x, double T);
-double pareto_nbd_probability_purchases_new(const ParetoNbdParams &p, double n, double t);
+// Pareto/NBD for the family's templates (nbd_family.hpp); its own closed
+// forms (ParetoNbd::Forms) are in pareto_nbd.cpp.
+struct ParetoNbd {
+    using Params = ParetoNbdParams;
+    static constexpr const char *kName = "pareto_nbd";
+    struct Forms;
+};
+
+using ParetoNbdModel = NbdModel<ParetoNbd>;
+using ParetoNbdFitState = NbdFitState<ParetoNbd>;
 
 namespace pareto_nbd_detail {
 // ln G(tau) (see above) and its partial derivatives in (r, alpha, s, beta).
@@ -64,48 +70,5 @@ struct LogG {
 };
 LogG log_g(double r, double alpha, double s, double beta, double x, double tau, bool gradient);
 }  // namespace pareto_nbd_detail
-
-class ParetoNbdModel final : public TransactionModel {
-public:
-    explicit ParetoNbdModel(const ParetoNbdParams &params);
-    const ParetoNbdParams &params() const { return p_; }
-
-    const char *model() const override { return "pareto_nbd"; }
-    std::vector<double> parameters() const override { return {p_.r, p_.alpha, p_.s, p_.beta}; }
-    std::unique_ptr<TransactionModel> with_parameters(const std::vector<double> &params) const override;
-    double probability_alive(const LifetimeCustomer &c) const override;
-    double expected_purchases(double t, const LifetimeCustomer &c) const override;
-    double expected_purchases_new(double t) const override;
-    double probability_purchases(double n, double t, const LifetimeCustomer &c) const override;
-    double probability_any_purchase(double t, const LifetimeCustomer &c) const override;
-    double probability_any_purchase_limit(const LifetimeCustomer &c) const override;
-    double log_likelihood(const LifetimeCustomer &c) const override;
-
-private:
-    ParetoNbdParams p_;
-};
-
-class ParetoNbdFitState {
-public:
-    void add(double x, double t_x, double T, double w = 1.0) { data_.add(x, t_x, T, w); }
-    void merge(const ParetoNbdFitState &other) { data_.merge(other.data_); }
-
-    bool empty() const { return data_.empty(); }
-    std::size_t distinct() const { return data_.distinct(); }
-    double total_weight() const { return data_.total_weight(); }
-    std::size_t memory_bytes() const { return data_.memory_bytes(); }
-    const RfAccumulator &data() const { return data_; }
-
-    void write(ByteWriter &out) const { data_.write(out); }
-    static ParetoNbdFitState read(ByteReader &in);
-
-    FitResult fit(const FitOptions &options = {}, const Interrupt &interrupt = Interrupt()) const;
-    // The weighted log-likelihood of all customers at `params`; with
-    // `gradient`, also its gradient with respect to the parameters.
-    double log_likelihood(const ParetoNbdParams &params, std::vector<double> *gradient = nullptr) const;
-
-private:
-    RfAccumulator data_{"pareto_nbd"};
-};
 
 }  // namespace personalize::lifetime

@@ -15,6 +15,7 @@
 #include "core/common/error.hpp"
 #include "core/common/json_reader.hpp"
 #include "core/common/json_writer.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::propensity {
 
@@ -112,22 +113,19 @@ void LogisticCollector::read(ByteReader &in) {
 // ---------------------------------------------------------------- aggregate state
 
 void LogisticFitState::set_options(const LogisticOptions &o) {
-    if (!has_options) {
-        o.validate("logistic_fit");
-        options = o;
-        has_options = true;
-    } else if (o != options) {
-        throw_invalid("logistic_fit: \"l2\", \"max_iterations\" and \"tolerance\" must be the same for every row");
-    }
+    same_for_every_row(
+        has_options, "logistic_fit",
+        [&] {
+            o.validate("logistic_fit");
+            options = o;
+        },
+        {{"l2", o.l2 == options.l2},
+         {"max_iterations", o.max_iterations == options.max_iterations},
+         {"tolerance", o.tolerance == options.tolerance}});
 }
 
 void LogisticFitState::set_names(const std::vector<std::string> &n) {
-    if (!has_names) {
-        names = n;
-        has_names = true;
-    } else if (n != names) {
-        throw_invalid("logistic_fit: \"feature_names\" must be the same for every row");
-    }
+    same_for_every_row(has_names, "logistic_fit", [&] { names = n; }, {{"feature_names", n == names}});
 }
 
 // Layout after the header: u8 has_options, u8 has_names, f64 l2, i64

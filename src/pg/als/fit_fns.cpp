@@ -5,10 +5,12 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/als/als.hpp"
 #include "core/als/model.hpp"
 #include "pg/common/aggregate_state.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/settings.hpp"
 #include "pg/common/varlena.hpp"
@@ -124,26 +126,30 @@ AlsState *als_state(FunctionCallInfo fcinfo, MemoryContext context) {
     return pg::make_owned(context, [] { return new AlsState(pg::memory_budget()); });
 }
 
-void require_not_null(FunctionCallInfo fcinfo, int argno, const char *name) {
-    if (PG_NARGS() > argno && PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("als_fit: \"%s\" must not be NULL", name)));
+// The options of this row (defaults for the arguments a shorter overload
+// lacks); the solver is parsed by parse_solver, for rows that are not skipped.
+struct RowOptions {
+    AlsOptions numbers;
+    bool has_solver;
+    std::string_view solver;
+};
+
+RowOptions row_options(const pg::Arguments &args) {
+    RowOptions row;
+    AlsOptions &o = row.numbers;
+    o.factors = args.int4(4, "factors", static_cast<std::int32_t>(o.factors));
+    o.iterations = args.int4(5, "iterations", static_cast<std::int32_t>(o.iterations));
+    o.regularization = args.float8(6, "regularization", o.regularization);
+    o.alpha = args.float8(7, "alpha", o.alpha);
+    o.seed = static_cast<std::uint64_t>(args.int8(8, "seed", static_cast<std::int64_t>(o.seed)).value());
+    row.has_solver = args.has(9);
+    row.solver = args.text(9, "solver", {});
+    return row;
 }
 
-// The options of this row (defaults for the arguments a shorter overload lacks).
-AlsOptions row_options(FunctionCallInfo fcinfo) {
-    AlsOptions o;
-    if (PG_NARGS() > 4) o.factors = PG_GETARG_INT32(4);
-    if (PG_NARGS() > 5) {
-        o.iterations = PG_GETARG_INT32(5);
-        o.regularization = PG_GETARG_FLOAT8(6);
-        o.alpha = PG_GETARG_FLOAT8(7);
-        o.seed = static_cast<std::uint64_t>(PG_GETARG_INT64(8));
-    }
-    if (PG_NARGS() > 9) {
-        const text *solver = PG_GETARG_TEXT_PP(9);
-        const std::string name(VARDATA_ANY(solver), VARSIZE_ANY_EXHDR(solver));
-        o.solver = pg::cpp([&] { return personalize::als::parse_als_solver(name); });
-    }
+AlsOptions parse_solver(const RowOptions &row) {
+    AlsOptions o = row.numbers;
+    if (row.has_solver) o.solver = personalize::als::parse_als_solver(row.solver);
     return o;
 }
 
@@ -152,18 +158,17 @@ AlsOptions row_options(FunctionCallInfo fcinfo) {
 // Rows with a NULL customer_id, item_id or strength are skipped.
 PERSONALIZE_FUNCTION(personalize_als_fit_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "als_fit");
-    static const char *const names[] = {"factors", "iterations", "regularization", "alpha", "seed", "solver"};
-    for (int argno = 4; argno < PG_NARGS(); ++argno) require_not_null(fcinfo, argno, names[argno - 4]);
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)) {
+    const pg::Arguments args(fcinfo, "als_fit");
+    const RowOptions row = row_options(args);  // a NULL option is an error on skipped rows too
+    if (args.is_null(1) || args.is_null(2) || args.is_null(3)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    const int64 customer = PG_GETARG_INT64(1), item = PG_GETARG_INT64(2);
-    const double strength = PG_GETARG_FLOAT8(3);
-    const AlsOptions options = row_options(fcinfo);
+    const std::int64_t customer = args.int8(1, "customer_id"), item = args.int8(2, "item_id");
+    const double strength = args.float8(3, "strength");
     AlsState *state = als_state(fcinfo, context);
     pg::cpp([&] {
-        state->set_options(options);
+        state->set_options(parse_solver(row));
         state->rows.add(customer, item, strength);
     });
     PG_RETURN_POINTER(state);

@@ -6,9 +6,8 @@
 
 #include "core/als/model.hpp"
 #include "pg/als/model_cache.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
-#include "pg/common/float8_array.hpp"
-#include "pg/common/int8_array.hpp"
 #include "pg/common/settings.hpp"
 
 extern "C" {
@@ -22,13 +21,11 @@ using personalize::als::AlsScoredItem;
 
 namespace {
 
-// "n" must be >= 1 (a larger n than the catalogue simply returns everything).
-std::size_t read_n(FunctionCallInfo fcinfo, int argno, const char *function) {
-    if (PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: \"n\" must not be NULL", function)));
-    const int32 n = PG_GETARG_INT32(argno);
-    if (n < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s: \"n\" must be at least 1, not %d", function, n)));
+// "n" must be >= 1 (a larger n than the catalogue simply returns everything);
+// the error says what was given, as als_fit's do.
+std::size_t top_n(const pg::Arguments &args, int argno) {
+    const std::int32_t n = args.int4(argno, "n");
+    if (n < 1) args.invalid("n", nullptr, "must be at least 1, not %d", n);
     return static_cast<std::size_t>(n);
 }
 
@@ -67,9 +64,10 @@ void put_ranked(FunctionCallInfo fcinfo, const RankedItems &r) {
 // als_recommend(model, customer_id, n, exclude_bought) -> (rank, item_id, score);
 // a customer the model does not know: no rows.
 PERSONALIZE_FUNCTION(personalize_als_recommend) {
-    const std::size_t n = read_n(fcinfo, 2, "als_recommend");
-    const int64 customer = PG_GETARG_INT64(1);
-    const bool exclude_bought = PG_GETARG_BOOL(3);
+    const pg::Arguments args(fcinfo, "als_recommend");
+    const std::size_t n = top_n(args, 2);
+    const std::int64_t customer = args.int8(1, "customer_id");
+    const bool exclude_bought = args.boolean(3, "exclude_bought");
     const pg::OpenedAlsModel model = pg::open_als_model(fcinfo, 0, false);
     InitMaterializedSRF(fcinfo, 0);
     const std::int64_t index = model.view->customer_index(customer);
@@ -85,14 +83,13 @@ PERSONALIZE_FUNCTION(personalize_als_recommend) {
 // items, scores): every customer of the model (customers NULL) or the listed
 // ones in their order (unknown: empty arrays; NULL elements skipped).
 PERSONALIZE_FUNCTION(personalize_als_recommend_batch) {
-    if (PG_ARGISNULL(0)) return static_cast<Datum>(0);
-    const std::size_t n = read_n(fcinfo, 1, "als_recommend_batch");
-    if (PG_ARGISNULL(3))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("als_recommend_batch: \"exclude_bought\" must not be NULL")));
-    const bool exclude_bought = PG_GETARG_BOOL(3);
+    const pg::Arguments args(fcinfo, "als_recommend_batch");
+    if (args.is_null(0)) return static_cast<Datum>(0);
+    const std::size_t n = top_n(args, 1);
+    const bool exclude_bought = args.boolean(3, "exclude_bought");
     pg::Int8Array wanted;
-    const bool all = PG_ARGISNULL(2);
-    if (!all) wanted = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(2), "customers");
+    const bool all = args.is_null(2);
+    if (!all) wanted = args.int8_array(2, "customers");
     const pg::OpenedAlsModel model = pg::open_als_model(fcinfo, 0, false);
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
@@ -154,15 +151,16 @@ struct FoldInput {
     bool has_strengths = false;
 };
 
-FoldInput read_fold_input(FunctionCallInfo fcinfo, int items_arg, int strengths_arg, const char *function) {
+FoldInput read_fold_input(const pg::Arguments &args, int items_arg, int strengths_arg) {
     FoldInput in;
-    in.items = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(items_arg), "items");
-    in.has_strengths = !PG_ARGISNULL(strengths_arg);
+    in.items = args.int8_array(items_arg, "items");
+    in.has_strengths = !args.is_null(strengths_arg);
     if (in.has_strengths) {
         if (in.items.nulls != 0)
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("%s: \"items\" must not contain NULL elements when \"strengths\" are given", function)));
-        in.strengths = pg::read_float8_array(PG_GETARG_ARRAYTYPE_P(strengths_arg), function, "strengths");
+            throw personalize::Error(personalize::ErrorCode::NullValue,
+                                     std::string(args.function()) +
+                                         ": \"items\" must not contain NULL elements when \"strengths\" are given");
+        in.strengths = args.float8_array(strengths_arg, "strengths");
     }
     return in;
 }
@@ -197,8 +195,9 @@ Folded fold_in(const pg::OpenedAlsModel &model, const FoldInput &in, const char 
 
 // als_fold_in(model, items, strengths) -> real[]: a new customer's factors.
 PERSONALIZE_FUNCTION(personalize_als_fold_in) {
-    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) PG_RETURN_NULL();
-    const FoldInput in = read_fold_input(fcinfo, 1, 2, "als_fold_in");
+    const pg::Arguments args(fcinfo, "als_fold_in");
+    if (args.is_null(0) || args.is_null(1)) PG_RETURN_NULL();
+    const FoldInput in = read_fold_input(args, 1, 2);
     const pg::OpenedAlsModel model = pg::open_als_model(fcinfo, 0, true);
     const Folded f = fold_in(model, in, "als_fold_in");
     PG_RETURN_DATUM(float4_array(f.x, f.factors));
@@ -208,12 +207,13 @@ PERSONALIZE_FUNCTION(personalize_als_fold_in) {
 // top-N for a customer folded in from `items`, leaving those items out. No
 // item known to the model: no rows.
 PERSONALIZE_FUNCTION(personalize_als_recommend_items) {
-    if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
+    const pg::Arguments args(fcinfo, "als_recommend_items");
+    if (args.is_null(0) || args.is_null(1)) {
         InitMaterializedSRF(fcinfo, 0);
         return static_cast<Datum>(0);
     }
-    const std::size_t n = read_n(fcinfo, 2, "als_recommend_items");
-    const FoldInput in = read_fold_input(fcinfo, 1, 3, "als_recommend_items");
+    const std::size_t n = top_n(args, 2);
+    const FoldInput in = read_fold_input(args, 1, 3);
     const pg::OpenedAlsModel model = pg::open_als_model(fcinfo, 0, true);
     const Folded f = fold_in(model, in, "als_recommend_items");
     InitMaterializedSRF(fcinfo, 0);
@@ -229,7 +229,8 @@ PERSONALIZE_FUNCTION(personalize_als_recommend_items) {
 
 // als_score(model, customer_id, item_id) -> x_u . y_i; NULL when either is unknown.
 PERSONALIZE_FUNCTION(personalize_als_score) {
-    const int64 customer = PG_GETARG_INT64(1), item = PG_GETARG_INT64(2);
+    const pg::Arguments args(fcinfo, "als_score");
+    const std::int64_t customer = args.int8(1, "customer_id"), item = args.int8(2, "item_id");
     const pg::OpenedAlsModel model = pg::open_als_model(fcinfo, 0, false);
     const AlsModelView &m = *model.view;
     const std::int64_t u = m.customer_index(customer), i = m.item_index(item);

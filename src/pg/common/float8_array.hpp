@@ -13,7 +13,8 @@ struct Float8Array {
 };
 
 // Reads a one-dimensional float8[] without NULL elements; `function` and
-// `name` appear in the error otherwise. PostgreSQL code: call outside cpp(...).
+// `name` appear in the error otherwise, which is thrown
+// (pg/common/arguments.hpp): call it anywhere but inside pg(...).
 Float8Array read_float8_array(ArrayType *array, const char *function, const char *name);
 
 }  // namespace personalize::pg

@@ -1,17 +1,21 @@
 #include "pg/common/int8_array.hpp"
 
+#include <string>
+
+#include "pg/common/boundary.hpp"
+
 extern "C" {
 #include "utils/array.h"
-#include "utils/lsyscache.h"
 }
 
 namespace personalize::pg {
 
 Int8Array read_int8_array(ArrayType *array, const char *name) {
     if (ARR_ELEMTYPE(array) != INT8OID)
-        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("\"%s\" must be a bigint array", name)));
+        throw PgError(ERRCODE_DATATYPE_MISMATCH, std::string("\"") + name + "\" must be a bigint array", {}, {});
     Int8Array result;
-    const int n = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+    std::int64_t n = ARR_NDIM(array) == 0 ? 0 : 1;  // PostgreSQL made the array: no overflow
+    for (int d = 0; d < ARR_NDIM(array); ++d) n *= ARR_DIMS(array)[d];
     if (n == 0) return result;
     if (!ARR_HASNULL(array)) {  // the common case: the array's own storage
         result.items = reinterpret_cast<const std::int64_t *>(ARR_DATA_PTR(array));
@@ -21,8 +25,11 @@ Int8Array read_int8_array(ArrayType *array, const char *name) {
     Datum *values;
     bool *nulls;
     int count;
-    deconstruct_array(array, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &values, &nulls, &count);
-    auto *items = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * count));
+    std::int64_t *items;
+    pg([&] {
+        deconstruct_array(array, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &values, &nulls, &count);
+        items = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * count));
+    });
     for (int i = 0; i < count; ++i) {
         if (nulls[i])
             ++result.nulls;

@@ -15,7 +15,8 @@ struct Int8Array {
 };
 
 // Reads a bigint[] of any shape (multi-dimensional arrays are read flat).
-// PostgreSQL code: call outside cpp(...). `name` appears in errors.
+// `name` appears in errors, which are thrown (pg/common/arguments.hpp): call
+// it anywhere but inside pg(...).
 Int8Array read_int8_array(ArrayType *array, const char *name);
 
 }  // namespace personalize::pg

@@ -9,6 +9,7 @@
 
 #include "core/customers/rfm.hpp"
 #include "pg/common/aggregate_state.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/jsonb_argument_cache.hpp"
 #include "pg/common/jsonb_text.hpp"
@@ -51,15 +52,13 @@ BreakpointsCache &call_site_cache(FunctionCallInfo fcinfo) {
 // Rows with a NULL recency, frequency or monetary are skipped.
 PERSONALIZE_FUNCTION(personalize_rfm_breakpoints_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "rfm_breakpoints");
-    if (PG_NARGS() > 4 && PG_ARGISNULL(4))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("rfm_breakpoints: \"bins\" must not be NULL")));
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)) {
+    const pg::Arguments args(fcinfo, "rfm_breakpoints");
+    const std::int64_t bins = args.int4(4, "bins", personalize::customers::kRfmDefaultBins);  // NULL: an error on skipped rows too
+    if (args.is_null(1) || args.is_null(2) || args.is_null(3)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    const int64 bins = PG_NARGS() > 4 ? PG_GETARG_INT32(4) : personalize::customers::kRfmDefaultBins;
-    const double r = PG_GETARG_FLOAT8(1), f = PG_GETARG_FLOAT8(2), m = PG_GETARG_FLOAT8(3);
+    const double r = args.float8(1, "recency"), f = args.float8(2, "frequency"), m = args.float8(3, "monetary");
     RfmCollector *state = collector(fcinfo, context);
     pg::cpp([&] {
         state->set_bins(bins);
@@ -99,7 +98,8 @@ PERSONALIZE_FUNCTION(personalize_rfm_breakpoints_final) {
 // rfm_score(breakpoints, recency, frequency, monetary) -> (r, f, m), each 1..bins.
 PERSONALIZE_FUNCTION(personalize_rfm_score) {
     BreakpointsCache &cache = call_site_cache(fcinfo);
-    const double r = PG_GETARG_FLOAT8(1), f = PG_GETARG_FLOAT8(2), m = PG_GETARG_FLOAT8(3);
+    const pg::Arguments args(fcinfo, "rfm_score");
+    const double r = args.float8(1, "recency"), f = args.float8(2, "frequency"), m = args.float8(3, "monetary");
     const personalize::customers::RfmScore s = pg::cpp([&] { return cache.model->score(r, f, m); });
     Datum values[3] = {Int32GetDatum(s.r), Int32GetDatum(s.f), Int32GetDatum(s.m)};
     bool nulls[3] = {false, false, false};

@@ -5,6 +5,7 @@
 
 #include "core/customers/summary.hpp"
 #include "pg/common/aggregate_state.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 
 extern "C" {
@@ -22,18 +23,6 @@ namespace {
 
 constexpr double kSecondsPerDay = 86400.0;
 
-void require_argument(FunctionCallInfo fcinfo, int argno, const char *name) {
-    if (PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("customer_summary: \"%s\" must not be NULL", name)));
-}
-
-void require_finite(TimestampTz ts, const char *name) {
-    if (TIMESTAMP_NOT_FINITE(ts))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("customer_summary: \"%s\" must be a finite timestamp", name)));
-}
-
 // The calendar day of a timestamp in the session's TimeZone, as ::date does.
 int32 local_day(TimestampTz ts) {
     return DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(ts)));
@@ -49,21 +38,19 @@ double unit_in_days(const Interval *unit) {
 
 PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "customer_summary_transfn");
-    auto *state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
+    const pg::Arguments args(fcinfo, "customer_summary");
+    auto *state = args.is_null(0) ? nullptr : reinterpret_cast<CustomerSummary *>(PG_GETARG_POINTER(0));
 
-    if (PG_ARGISNULL(1)) {  // no order timestamp: the row is skipped
+    if (args.is_null(1)) {  // no order timestamp: the row is skipped
         if (state == nullptr) PG_RETURN_NULL();
         PG_RETURN_POINTER(state);
     }
-    require_argument(fcinfo, 2, "amount");
-    require_argument(fcinfo, 3, "as_of");
-    if (PG_NARGS() > 4) require_argument(fcinfo, 4, "unit");
-
-    const TimestampTz ordered_at = PG_GETARG_TIMESTAMPTZ(1);
-    const double amount = PG_GETARG_FLOAT8(2);
-    const TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(3);
-    require_finite(ordered_at, "ordered_at");
-    require_finite(as_of, "as_of");
+    const pg::ArgumentValue<TimestampTz> ordered_at = args.timestamptz(1, "ordered_at");
+    const double amount = args.float8(2, "amount");
+    const pg::ArgumentValue<TimestampTz> as_of = args.timestamptz(3, "as_of");
+    const Interval *unit = args.has(4) ? args.interval(4, "unit") : nullptr;
+    ordered_at.finite_timestamp();
+    as_of.finite_timestamp();
 
     if (state == nullptr) state = pg::make_owned(context, [] { return new CustomerSummary(); });
     SummaryParams params;
@@ -71,7 +58,7 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
     // as_of is the same on every row: its day is computed once per group.
     const SummaryParams *previous = state->params();
     params.as_of_day = previous != nullptr && previous->as_of == as_of ? previous->as_of_day : local_day(as_of);
-    params.unit_days = PG_NARGS() > 4 ? unit_in_days(PG_GETARG_INTERVAL_P(4)) : 1.0;
+    params.unit_days = unit != nullptr ? unit_in_days(unit) : 1.0;
     const int32 day = local_day(ordered_at);
 
     pg::cpp([&] { state->add(params, ordered_at, day, amount); });

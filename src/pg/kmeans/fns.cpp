@@ -4,13 +4,14 @@
 // kmeans_silhouette() aggregate.
 #include <cmath>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/kmeans/kmeans.hpp"
 #include "core/kmeans/state.hpp"
 #include "pg/common/aggregate_state.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
-#include "pg/common/float8_array.hpp"
 #include "pg/common/jsonb_argument_cache.hpp"
 #include "pg/common/jsonb_text.hpp"
 #include "pg/common/settings.hpp"
@@ -36,11 +37,6 @@ KMeansState *kmeans_state(FunctionCallInfo fcinfo, MemoryContext context) {
     return pg::make_owned(context, [] { return new KMeansState(pg::memory_budget()); });
 }
 
-void require(FunctionCallInfo fcinfo, int argno, const char *name) {
-    if (PG_NARGS() > argno && PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("kmeans: \"%s\" must not be NULL", name)));
-}
-
 const KMeansModel &cached_model(FunctionCallInfo fcinfo, int argno) {
     return *pg::parsed_jsonb_argument<pg::ParsedJsonb<KMeansModel>>(fcinfo, argno, [](const char *text) {
                 return KMeansModel::from_json(text);
@@ -52,24 +48,20 @@ const KMeansModel &cached_model(FunctionCallInfo fcinfo, int argno) {
 // Rows with a NULL feature array are skipped.
 PERSONALIZE_FUNCTION(personalize_kmeans_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "kmeans");
-    if (PG_ARGISNULL(1)) {
+    const pg::Arguments args(fcinfo, "kmeans");
+    if (args.is_null(1)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    require(fcinfo, 2, "k");
-    require(fcinfo, 3, "seed");
-    require(fcinfo, 4, "scaling");
-    require(fcinfo, 5, "max_iterations");
-    require(fcinfo, 6, "tolerance");
-    const pg::Float8Array features = pg::read_float8_array(PG_GETARG_ARRAYTYPE_P(1), "kmeans", "features");
-    const int64 k = PG_GETARG_INT32(2);
-    const int64 seed = PG_NARGS() > 3 ? PG_GETARG_INT64(3) : 0;
-    const char *scaling = PG_NARGS() > 4 ? text_to_cstring(PG_GETARG_TEXT_PP(4)) : "none";
-    const int64 max_iterations = PG_NARGS() > 5 ? PG_GETARG_INT32(5) : 300;
-    const double tolerance = PG_NARGS() > 6 ? PG_GETARG_FLOAT8(6) : 1e-4;
+    const std::int64_t k = args.int4(2, "k");
+    const auto seed = static_cast<std::uint64_t>(args.int8(3, "seed", 0).value());
+    const std::string_view scaling = args.text(4, "scaling", "none");
+    const std::int64_t max_iterations = args.int4(5, "max_iterations", 300);
+    const double tolerance = args.float8(6, "tolerance", 1e-4);
+    const pg::Float8Array features = args.float8_array(1, "features");
     KMeansState *state = kmeans_state(fcinfo, context);
     pg::cpp([&] {
-        state->set_options(k, static_cast<std::uint64_t>(seed), scaling, max_iterations, tolerance);
+        state->set_options(k, seed, scaling, max_iterations, tolerance);
         state->points.add(features.values, features.count);
     });
     PG_RETURN_POINTER(state);
@@ -107,7 +99,7 @@ PERSONALIZE_FUNCTION(personalize_kmeans_final) {
 
 // kmeans_assign(features, model) -> (cluster 1..k, distance in the model's scaled space)
 PERSONALIZE_FUNCTION(personalize_kmeans_assign) {
-    const pg::Float8Array features = pg::read_float8_array(PG_GETARG_ARRAYTYPE_P(0), "kmeans_assign", "features");
+    const pg::Float8Array features = pg::Arguments(fcinfo, "kmeans_assign").float8_array(0, "features");
     const KMeansModel &model = cached_model(fcinfo, 1);
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
@@ -123,14 +115,14 @@ PERSONALIZE_FUNCTION(personalize_kmeans_assign) {
 // coefficient of a deterministic random sample of `points`, a two-dimensional
 // float8 array with one point per row (e.g. array_agg(features)).
 PERSONALIZE_FUNCTION(personalize_kmeans_silhouette) {
+    const pg::Arguments args(fcinfo, "kmeans_silhouette");
     const KMeansModel &model = cached_model(fcinfo, 0);
-    ArrayType *points = PG_GETARG_ARRAYTYPE_P(1);
-    const int64 sample = PG_GETARG_INT32(2);
-    const int64 seed = PG_GETARG_INT64(3);
+    ArrayType *points = args.array(1, "points");
     if (ARR_ELEMTYPE(points) != FLOAT8OID || ARR_NDIM(points) != 2 || ARR_HASNULL(points))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("kmeans_silhouette: \"points\" must be a two-dimensional float8 array without NULLs"),
-                        errhint("Collect the points with array_agg(features).")));
+        args.invalid("points", "Collect the points with array_agg(features).",
+                     "must be a two-dimensional float8 array without NULLs");
+    const std::int64_t sample = args.int4(2, "sample_size").at_least(2);
+    const std::int64_t seed = args.int8(3, "seed");
     const int rows = ARR_DIMS(points)[0], dim = ARR_DIMS(points)[1];
     const double *values = reinterpret_cast<const double *>(ARR_DATA_PTR(points));
     struct Result {
@@ -138,7 +130,6 @@ PERSONALIZE_FUNCTION(personalize_kmeans_silhouette) {
         double value;
     };
     const Result r = pg::cpp([&] {
-        if (sample < 2) personalize::throw_invalid("kmeans_silhouette: \"sample_size\" must be at least 2");
         KMeansBuilder builder(pg::memory_budget());
         for (int i = 0; i < rows; ++i) builder.add(values + static_cast<std::size_t>(i) * dim, static_cast<std::size_t>(dim));
         const auto s = personalize::kmeans::kmeans_silhouette(builder, model, static_cast<std::size_t>(sample),

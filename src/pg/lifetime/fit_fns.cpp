@@ -10,6 +10,7 @@
 #include "core/lifetime/gamma_gamma.hpp"
 #include "core/lifetime/pareto_nbd.hpp"
 #include "pg/common/aggregate_state.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/jsonb_text.hpp"
 #include "pg/common/varlena.hpp"
@@ -18,15 +19,6 @@ namespace pg = personalize::pg;
 using personalize::lifetime::FitOptions;
 
 namespace {
-
-// Reads an optional float8 argument that must not be NULL when present.
-double optional_number(FunctionCallInfo fcinfo, int argno, double fallback, const char *function, const char *name) {
-    if (PG_NARGS() <= argno) return fallback;
-    if (PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("%s: \"%s\" must not be NULL", function, name)));
-    return PG_GETARG_FLOAT8(argno);
-}
 
 // The options of a fit travel with the state; every row must agree.
 template <typename Core>
@@ -47,13 +39,14 @@ State *state_of(FunctionCallInfo fcinfo, MemoryContext context) {
 template <typename State>
 Datum transaction_transfn(FunctionCallInfo fcinfo, const char *function) {
     MemoryContext context = pg::aggregate_context(fcinfo, function);
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3)) {
+    const pg::Arguments args(fcinfo, function);
+    if (args.is_null(1) || args.is_null(2) || args.is_null(3)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    const double x = PG_GETARG_FLOAT8(1), t_x = PG_GETARG_FLOAT8(2), T = PG_GETARG_FLOAT8(3);
-    const double w = optional_number(fcinfo, 4, 1.0, function, "weight");
-    const double penalty = optional_number(fcinfo, 5, 0.0, function, "penalty");
+    const double x = args.float8(1, "frequency"), t_x = args.float8(2, "recency"), T = args.float8(3, "age");
+    const double w = args.float8(4, "weight", 1.0);
+    const double penalty = args.float8(5, "penalty", 0.0).finite_at_least(0.0);
     State *state = state_of<State>(fcinfo, context);
     pg::cpp([&] {
         state->set_penalty(penalty, function);
@@ -121,13 +114,14 @@ PERSONALIZE_FUNCTION(personalize_pareto_nbd_final) { return fit_final<ParetoStat
 PERSONALIZE_FUNCTION(personalize_gamma_gamma_transfn) {
     const char *function = "gamma_gamma_fit";
     MemoryContext context = pg::aggregate_context(fcinfo, function);
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+    const pg::Arguments args(fcinfo, function);
+    if (args.is_null(1) || args.is_null(2)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    const double x = PG_GETARG_FLOAT8(1), m = PG_GETARG_FLOAT8(2);
-    const double w = optional_number(fcinfo, 3, 1.0, function, "weight");
-    const double penalty = optional_number(fcinfo, 4, 0.0, function, "penalty");
+    const double x = args.float8(1, "frequency"), m = args.float8(2, "monetary");
+    const double w = args.float8(3, "weight", 1.0);
+    const double penalty = args.float8(4, "penalty", 0.0).finite_at_least(0.0);
     SpendState *state = state_of<SpendState>(fcinfo, context);
     pg::cpp([&] {
         state->set_penalty(penalty, function);

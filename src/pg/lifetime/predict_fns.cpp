@@ -7,12 +7,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/lifetime/gamma_gamma.hpp"
 #include "core/lifetime/model.hpp"
 #include "core/lifetime/predict.hpp"
 #include "core/lifetime/simulate.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/jsonb_text.hpp"
 #include "pg/common/varlena.hpp"
@@ -81,8 +83,18 @@ const TransactionModel &transaction_model(FunctionCallInfo fcinfo, int argno) {
     return *model_slot(fcinfo, argno, 0, Kind::Transaction).transaction;
 }
 
-LifetimeCustomer customer_args(FunctionCallInfo fcinfo, int first) {
-    return {PG_GETARG_FLOAT8(first), PG_GETARG_FLOAT8(first + 1), PG_GETARG_FLOAT8(first + 2)};
+// (frequency, recency, age) from three arguments from `first` on.
+LifetimeCustomer customer_args(const pg::Arguments &args, int first) {
+    return {args.float8(first, "frequency"), args.float8(first + 1, "recency"), args.float8(first + 2, "age")};
+}
+
+// The (periods, period_length, discount_rate) arguments from `first` on.
+personalize::lifetime::ClvOptions clv_options(const pg::Arguments &args, int first) {
+    personalize::lifetime::ClvOptions options;
+    options.periods = args.int4(first, "periods");
+    options.period_length = args.float8(first + 1, "period_length");
+    options.discount_rate = args.float8(first + 2, "discount_rate");
+    return options;
 }
 
 }  // namespace
@@ -90,30 +102,32 @@ LifetimeCustomer customer_args(FunctionCallInfo fcinfo, int first) {
 // probability_alive(model, frequency, recency, age)
 PERSONALIZE_FUNCTION(personalize_probability_alive) {
     const TransactionModel &model = transaction_model(fcinfo, 0);
-    const LifetimeCustomer c = customer_args(fcinfo, 1);
+    const LifetimeCustomer c = customer_args(pg::Arguments(fcinfo, "probability_alive"), 1);
     PG_RETURN_FLOAT8(pg::cpp([&] { return model.probability_alive(c); }));
 }
 
 // expected_purchases(model, t, frequency, recency, age)
 PERSONALIZE_FUNCTION(personalize_expected_purchases) {
     const TransactionModel &model = transaction_model(fcinfo, 0);
-    const double t = PG_GETARG_FLOAT8(1);
-    const LifetimeCustomer c = customer_args(fcinfo, 2);
+    const pg::Arguments args(fcinfo, "expected_purchases");
+    const double t = args.float8(1, "t");
+    const LifetimeCustomer c = customer_args(args, 2);
     PG_RETURN_FLOAT8(pg::cpp([&] { return model.expected_purchases(t, c); }));
 }
 
 // expected_purchases_new(model, t): a customer just acquired.
 PERSONALIZE_FUNCTION(personalize_expected_purchases_new) {
     const TransactionModel &model = transaction_model(fcinfo, 0);
-    const double t = PG_GETARG_FLOAT8(1);
+    const double t = pg::Arguments(fcinfo, "expected_purchases_new").float8(1, "t");
     PG_RETURN_FLOAT8(pg::cpp([&] { return model.expected_purchases_new(t); }));
 }
 
 // probability_of_purchases(model, n, t, frequency, recency, age)
 PERSONALIZE_FUNCTION(personalize_probability_of_purchases) {
     const TransactionModel &model = transaction_model(fcinfo, 0);
-    const double n = PG_GETARG_INT32(1), t = PG_GETARG_FLOAT8(2);
-    const LifetimeCustomer c = customer_args(fcinfo, 3);
+    const pg::Arguments args(fcinfo, "probability_of_purchases");
+    const double n = args.int4(1, "n"), t = args.float8(2, "t");
+    const LifetimeCustomer c = customer_args(args, 3);
     PG_RETURN_FLOAT8(pg::cpp([&] { return model.probability_purchases(n, t, c); }));
 }
 
@@ -121,7 +135,8 @@ PERSONALIZE_FUNCTION(personalize_probability_of_purchases) {
 // mean spend per purchase (the population mean for customers without repeats).
 PERSONALIZE_FUNCTION(personalize_expected_spend) {
     const GammaGammaParams params = model_slot(fcinfo, 0, 0, Kind::Spend).spend;
-    const double x = PG_GETARG_FLOAT8(1), m = PG_GETARG_FLOAT8(2);
+    const pg::Arguments args(fcinfo, "expected_spend");
+    const double x = args.float8(1, "frequency"), m = args.float8(2, "monetary");
     PG_RETURN_FLOAT8(pg::cpp([&] { return personalize::lifetime::gamma_gamma_expected_spend(params, x, m); }));
 }
 
@@ -130,12 +145,10 @@ PERSONALIZE_FUNCTION(personalize_expected_spend) {
 PERSONALIZE_FUNCTION(personalize_customer_lifetime_value) {
     const TransactionModel &model = transaction_model(fcinfo, 0);
     const GammaGammaParams spend = model_slot(fcinfo, 1, 1, Kind::Spend).spend;
-    const LifetimeCustomer c = customer_args(fcinfo, 2);
-    const double monetary = PG_GETARG_FLOAT8(5);
-    personalize::lifetime::ClvOptions options;
-    options.periods = PG_GETARG_INT32(6);
-    options.period_length = PG_GETARG_FLOAT8(7);
-    options.discount_rate = PG_GETARG_FLOAT8(8);
+    const pg::Arguments args(fcinfo, "customer_lifetime_value");
+    const LifetimeCustomer c = customer_args(args, 2);
+    const double monetary = args.float8(5, "monetary");
+    const personalize::lifetime::ClvOptions options = clv_options(args, 6);
     PG_RETURN_FLOAT8(pg::cpp([&] {
         options.validate();
         const double value = personalize::lifetime::gamma_gamma_expected_spend(spend, c.x, monetary);
@@ -147,11 +160,10 @@ PERSONALIZE_FUNCTION(personalize_customer_lifetime_value) {
 // the next purchase is at least `probability` likely; Infinity for never.
 PERSONALIZE_FUNCTION(personalize_next_purchase_in) {
     const TransactionModel &model = transaction_model(fcinfo, 0);
-    const LifetimeCustomer c = customer_args(fcinfo, 1);
-    const double probability = PG_GETARG_FLOAT8(4);
+    const pg::Arguments args(fcinfo, "next_purchase_in");
+    const LifetimeCustomer c = customer_args(args, 1);
+    const double probability = args.float8(4, "probability").between_exclusive(0.0, 1.0);
     PG_RETURN_FLOAT8(pg::cpp([&] {
-        if (!(probability > 0.0 && probability < 1.0))
-            personalize::throw_invalid("next_purchase_in: \"probability\" must be between 0 and 1 (exclusive)");
         return personalize::lifetime::expected_time_to_next_purchase(model, c, probability);
     }));
 }
@@ -161,20 +173,17 @@ PERSONALIZE_FUNCTION(personalize_next_purchase_in) {
 // covariance; the draws are made once per call site.
 PERSONALIZE_FUNCTION(personalize_expected_purchases_interval) {
     ModelSlot &slot = model_slot(fcinfo, 0, 0, Kind::Transaction);
-    const double t = PG_GETARG_FLOAT8(1);
-    const LifetimeCustomer c = customer_args(fcinfo, 2);
-    const double level = PG_GETARG_FLOAT8(5);
-    const int32 draws = PG_GETARG_INT32(6);
-    const int64 seed = PG_GETARG_INT64(7);
+    const pg::Arguments args(fcinfo, "expected_purchases_interval");
+    const double t = args.float8(1, "t");
+    const LifetimeCustomer c = customer_args(args, 2);
+    const double level = args.float8(5, "level").between_exclusive(0.0, 1.0);
+    const std::int32_t draws = args.int4(6, "draws").between(10, 100000);
+    const std::int64_t seed = args.int8(7, "seed");
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("result must be a row type")));
     desc = BlessTupleDesc(desc);
     const personalize::lifetime::Interval interval = pg::cpp([&] {
-        if (!(level > 0.0 && level < 1.0))
-            personalize::throw_invalid("expected_purchases_interval: \"level\" must be between 0 and 1 (exclusive)");
-        if (draws < 10 || draws > 100000)
-            personalize::throw_invalid("expected_purchases_interval: \"draws\" must be between 10 and 100000");
         if (!slot.draws || slot.draws_count != static_cast<std::size_t>(draws) ||
             slot.draws_seed != static_cast<std::uint64_t>(seed)) {
             slot.draws = std::make_unique<personalize::lifetime::ParameterDraws>(
@@ -197,25 +206,21 @@ PERSONALIZE_FUNCTION(personalize_expected_purchases_interval) {
 PERSONALIZE_FUNCTION(personalize_clv_interval) {
     ModelSlot &transaction = model_slot(fcinfo, 0, 0, Kind::Transaction);
     ModelSlot &spend = model_slot(fcinfo, 1, 1, Kind::Spend);
-    const LifetimeCustomer c = customer_args(fcinfo, 2);
-    const double monetary = PG_GETARG_FLOAT8(5);
-    personalize::lifetime::ClvOptions options;
-    options.periods = PG_GETARG_INT32(6);
-    options.period_length = PG_GETARG_FLOAT8(7);
-    options.discount_rate = PG_GETARG_FLOAT8(8);
-    const double level = PG_GETARG_FLOAT8(9);
-    const int32 draws = PG_GETARG_INT32(10);
-    const int64 seed = PG_GETARG_INT64(11);
+    const pg::Arguments args(fcinfo, "customer_lifetime_value_interval");
+    const LifetimeCustomer c = customer_args(args, 2);
+    const double monetary = args.float8(5, "monetary");
+    const personalize::lifetime::ClvOptions options = clv_options(args, 6);
+    const pg::ArgumentValue<double> level = args.float8(9, "level");
+    const pg::ArgumentValue<std::int32_t> draws = args.int4(10, "draws");
+    const std::int64_t seed = args.int8(11, "seed");
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("result must be a row type")));
     desc = BlessTupleDesc(desc);
     const personalize::lifetime::Interval interval = pg::cpp([&] {
-        options.validate();
-        if (!(level > 0.0 && level < 1.0))
-            personalize::throw_invalid("customer_lifetime_value_interval: \"level\" must be between 0 and 1 (exclusive)");
-        if (draws < 10 || draws > 100000)
-            personalize::throw_invalid("customer_lifetime_value_interval: \"draws\" must be between 10 and 100000");
+        options.validate();  // the checks in argument order
+        level.between_exclusive(0.0, 1.0);
+        draws.between(10, 100000);
         const auto n = static_cast<std::size_t>(draws);
         const auto s = static_cast<std::uint64_t>(seed);
         for (ModelSlot *slot : {&transaction, &spend}) {
@@ -247,20 +252,20 @@ PERSONALIZE_FUNCTION(personalize_clv_interval) {
 // age_max): synthetic (frequency, recency, age) drawn from BG/NBD or
 // Pareto/NBD with known parameters, for tests and benchmarks.
 PERSONALIZE_FUNCTION(personalize_simulate_customers) {
-    const char *model = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    ArrayType *params_array = PG_GETARG_ARRAYTYPE_P(1);
-    const int32 customers = PG_GETARG_INT32(2);
-    const int64 seed = PG_GETARG_INT64(3);
-    const double age_min = PG_GETARG_FLOAT8(4), age_max = PG_GETARG_FLOAT8(5);
+    const pg::Arguments args(fcinfo, "simulate_customers");
+    const std::string_view model = args.text(0, "model");
+    ArrayType *params_array = args.array(1, "params");
+    const pg::ArgumentValue<std::int32_t> customers = args.int4(2, "customers");
+    const std::int64_t seed = args.int8(3, "seed");
+    const double age_min = args.float8(4, "age_min"), age_max = args.float8(5, "age_max");
     if (ARR_ELEMTYPE(params_array) != FLOAT8OID || ARR_NDIM(params_array) != 1 || ARR_HASNULL(params_array) ||
-        ArrayGetNItems(ARR_NDIM(params_array), ARR_DIMS(params_array)) != 4)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("simulate_customers: \"params\" must be 4 numbers without NULLs")));
+        ARR_DIMS(params_array)[0] != 4)
+        args.invalid("params", nullptr, "must be 4 numbers without NULLs");
     const double *p = reinterpret_cast<const double *>(ARR_DATA_PTR(params_array));
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg::cpp([&] {
-        if (customers < 1) personalize::throw_invalid("simulate_customers: \"customers\" must be at least 1");
+        customers.at_least(1);
         if (!(age_min > 0.0 && age_max >= age_min && std::isfinite(age_max)))
             personalize::throw_invalid("simulate_customers: ages must satisfy 0 < \"age_min\" <= \"age_max\"");
         personalize::lifetime::SimulationSpec spec;
@@ -268,14 +273,13 @@ PERSONALIZE_FUNCTION(personalize_simulate_customers) {
         spec.seed = static_cast<std::uint64_t>(seed);
         spec.age_min = age_min;
         spec.age_max = age_max;
-        const std::string name = model;
         std::vector<personalize::lifetime::SimulatedCustomer> rows;
-        if (name == "bgnbd")
+        if (model == "bgnbd")
             rows = personalize::lifetime::simulate_bgnbd(p[0], p[1], p[2], p[3], spec);
-        else if (name == "pareto_nbd")
+        else if (model == "pareto_nbd")
             rows = personalize::lifetime::simulate_pareto_nbd(p[0], p[1], p[2], p[3], spec);
         else
-            personalize::throw_invalid("simulate_customers: \"model\" must be bgnbd or pareto_nbd");
+            args.invalid("model", nullptr, "must be bgnbd or pareto_nbd");
         for (std::size_t i = 0; i < rows.size(); ++i) {
             pg::pg([&] {
                 Datum values[4] = {Int64GetDatum(static_cast<int64>(i + 1)), Float8GetDatum(rows[i].x),

@@ -4,8 +4,8 @@
 
 #include "core/mining/association_rules.hpp"
 #include "core/mining/baskets.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
-#include "pg/common/int8_array.hpp"
 #include "pg/common/settings.hpp"
 #include "pg/common/varlena.hpp"
 
@@ -39,30 +39,23 @@ struct PlainOptions {
     bool has_consequents = false, has_antecedents = false;
 };
 
-PlainOptions read_options(FunctionCallInfo fcinfo) {
+// NULL options take their defaults.
+PlainOptions read_options(const pg::Arguments &args) {
     PlainOptions o;
-    if (!PG_ARGISNULL(kMinSupport)) o.min_support = PG_GETARG_FLOAT8(kMinSupport);
-    if (!PG_ARGISNULL(kMinConfidence)) o.min_confidence = PG_GETARG_FLOAT8(kMinConfidence);
-    if (!PG_ARGISNULL(kMaxLen)) o.max_len = PG_GETARG_INT32(kMaxLen);
-    if (!PG_ARGISNULL(kMinLen)) o.min_len = PG_GETARG_INT32(kMinLen);
-    if (!PG_ARGISNULL(kMinCount)) {
-        o.min_count = PG_GETARG_INT64(kMinCount);
-        if (o.min_count < 1)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("association_rules: \"min_count\" must be at least 1")));
-    }
-    if (!PG_ARGISNULL(kMaxBasketSize)) {
-        o.max_basket_size = PG_GETARG_INT32(kMaxBasketSize);
-        if (o.max_basket_size < 1)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("association_rules: \"max_basket_size\" must be at least 1")));
-    }
-    if (!PG_ARGISNULL(kConsequents)) {
-        o.consequents = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(kConsequents), "consequents");
+    if (args.given(kMinSupport)) o.min_support = args.float8(kMinSupport, "min_support");
+    if (args.given(kMinConfidence)) o.min_confidence = args.float8(kMinConfidence, "min_confidence");
+    if (args.given(kMaxLen)) o.max_len = args.int4(kMaxLen, "max_len");
+    if (args.given(kMinLen)) o.min_len = args.int4(kMinLen, "min_len");
+    if (args.given(kMinCount)) o.min_count = args.int8(kMinCount, "min_count").at_least(1);
+    if (args.given(kMaxBasketSize)) o.max_basket_size = args.int4(kMaxBasketSize, "max_basket_size").at_least(1);
+    if (args.given(kConsequents)) {
+        o.consequents = args.int8_array(kConsequents, "consequents");
+        if (o.consequents.count == 0) args.invalid("consequents", nullptr, "is empty");
         o.has_consequents = true;
     }
-    if (!PG_ARGISNULL(kAntecedents)) {
-        o.antecedents = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(kAntecedents), "antecedents");
+    if (args.given(kAntecedents)) {
+        o.antecedents = args.int8_array(kAntecedents, "antecedents");
+        if (o.antecedents.count == 0) args.invalid("antecedents", nullptr, "is empty");
         o.has_antecedents = true;
     }
     return o;
@@ -90,10 +83,11 @@ void store_rule(ReturnSetInfo *rsinfo, const Rule &rule) {
 
 PERSONALIZE_FUNCTION(personalize_association_rules) {
     InitMaterializedSRF(fcinfo, 0);
-    if (PG_ARGISNULL(kBaskets)) return static_cast<Datum>(0);  // no baskets: no rules
+    const pg::Arguments args(fcinfo, "association_rules");
+    if (args.is_null(kBaskets)) return static_cast<Datum>(0);  // no baskets: no rules
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    const varlena *value = PG_GETARG_VARLENA_PP(kBaskets);
-    const PlainOptions plain = read_options(fcinfo);
+    const varlena *value = args.packed(kBaskets, "baskets");
+    const PlainOptions plain = read_options(args);
 
     const MiningStats stats = pg::cpp([&] {
         RuleOptions options;
@@ -103,14 +97,10 @@ PERSONALIZE_FUNCTION(personalize_association_rules) {
         options.min_len = plain.min_len;
         options.min_count = plain.min_count;
         options.max_basket_size = plain.max_basket_size;
-        if (plain.has_consequents) {
+        if (plain.has_consequents)
             options.consequents.assign(plain.consequents.items, plain.consequents.items + plain.consequents.count);
-            if (options.consequents.empty()) personalize::throw_invalid("association_rules: \"consequents\" is empty");
-        }
-        if (plain.has_antecedents) {
+        if (plain.has_antecedents)
             options.antecedents.assign(plain.antecedents.items, plain.antecedents.items + plain.antecedents.count);
-            if (options.antecedents.empty()) personalize::throw_invalid("association_rules: \"antecedents\" is empty");
-        }
         personalize::mining::validate(options);
         auto budget = pg::memory_budget();
         const BasketCollection baskets =

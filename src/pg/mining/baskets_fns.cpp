@@ -4,8 +4,8 @@
 
 #include "core/mining/baskets.hpp"
 #include "pg/common/aggregate_state.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
-#include "pg/common/int8_array.hpp"
 #include "pg/common/settings.hpp"
 #include "pg/common/varlena.hpp"
 
@@ -85,12 +85,13 @@ BasketBuilder *builder_state(FunctionCallInfo fcinfo, MemoryContext context) {
 // Rows with a NULL basket or item id are skipped.
 PERSONALIZE_FUNCTION(personalize_baskets_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "baskets_transfn");
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+    const pg::Arguments args(fcinfo, "baskets");
+    if (args.is_null(1) || args.is_null(2)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
     BasketBuilder *state = builder_state(fcinfo, context);
-    const int64 basket = PG_GETARG_INT64(1), item = PG_GETARG_INT64(2);
+    const std::int64_t basket = args.int8(1, "basket_id"), item = args.int8(2, "item_id");
     pg::cpp([&] { state->add(basket, item); });
     PG_RETURN_POINTER(state);
 }
@@ -98,13 +99,14 @@ PERSONALIZE_FUNCTION(personalize_baskets_transfn) {
 // One row per basket with its items as an array; NULL elements are skipped.
 PERSONALIZE_FUNCTION(personalize_baskets_array_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "baskets_array_transfn");
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+    const pg::Arguments args(fcinfo, "baskets");
+    if (args.is_null(1) || args.is_null(2)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
     BasketBuilder *state = builder_state(fcinfo, context);
-    const int64 basket = PG_GETARG_INT64(1);
-    const pg::Int8Array items = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(2), "items");
+    const std::int64_t basket = args.int8(1, "basket_id");
+    const pg::Int8Array items = args.int8_array(2, "items");
     pg::cpp([&] { state->add_all(basket, items.items, items.count); });
     PG_RETURN_POINTER(state);
 }
@@ -134,8 +136,9 @@ PERSONALIZE_FUNCTION(personalize_baskets_final) {
 // ---- merge_baskets(a, b) ------------------------------------------------------
 
 PERSONALIZE_FUNCTION(personalize_merge_baskets) {
-    const varlena *a = PG_GETARG_VARLENA_PP(0);
-    const varlena *b = PG_GETARG_VARLENA_PP(1);
+    const pg::Arguments args(fcinfo, "merge_baskets");
+    const varlena *a = args.packed(0, "a");
+    const varlena *b = args.packed(1, "b");
     varlena *out = pg::cpp([&] {
         auto budget = pg::memory_budget();
         const BasketCollection left = BasketCollection::deserialize(pg::varlena_bytes(a), pg::varlena_size(a), budget);
@@ -149,7 +152,7 @@ PERSONALIZE_FUNCTION(personalize_merge_baskets) {
 
 // unnest_baskets(b) → (basket_id, items): the value as rows.
 PERSONALIZE_FUNCTION(personalize_unnest_baskets) {
-    const varlena *value = PG_GETARG_VARLENA_PP(0);
+    const varlena *value = pg::Arguments(fcinfo, "unnest_baskets").packed(0, "baskets");
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg::cpp([&] {
@@ -179,7 +182,7 @@ PERSONALIZE_FUNCTION(personalize_unnest_baskets) {
 
 // basket_stats(b) → (baskets, lines, items): sizes of a stored value.
 PERSONALIZE_FUNCTION(personalize_basket_stats) {
-    const varlena *value = PG_GETARG_VARLENA_PP(0);
+    const varlena *value = pg::Arguments(fcinfo, "basket_stats").packed(0, "baskets");
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("basket_stats: result must be a row type")));

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "pg/common/arguments.hpp"
 #include "pg/common/spi_plan.hpp"
 
 extern "C" {
@@ -14,18 +15,18 @@ namespace personalize::pg {
 
 const char *const kChannels[kChannelCount] = {"web", "app", "email", "sms", "push", "exit", "product_page"};
 
-std::uint32_t channel_bit(const char *name) {
+std::uint32_t channel_bit(std::string_view name) {
     for (int i = 0; i < kChannelCount; ++i)
-        if (std::strcmp(name, kChannels[i]) == 0) return 1u << i;
+        if (name == kChannels[i]) return 1u << i;
     return 0;
 }
 
-std::uint32_t require_channel(const char *function, const char *name) {
+std::uint32_t require_channel(const char *function, std::string_view name) {
     const std::uint32_t bit = channel_bit(name);
     if (bit == 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("%s: \"channel\" must be one of web, app, email, sms, push, exit, product_page; got \"%s\"",
-                               function, name)));
+        throw_invalid_argument(function, "channel", nullptr,
+                               "must be one of web, app, email, sms, push, exit, product_page; got \"%.*s\"",
+                               static_cast<int>(name.size()), name.data());
     return bit;
 }
 

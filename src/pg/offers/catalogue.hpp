@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "pg/common/postgres.hpp"
 
@@ -17,9 +18,10 @@ namespace personalize::pg {
 constexpr int kChannelCount = 7;
 extern const char *const kChannels[kChannelCount];
 // The bit of a channel name; 0 for an unknown name.
-std::uint32_t channel_bit(const char *name);
-// Raises 22023 naming `function`'s "channel" argument unless it is known.
-std::uint32_t require_channel(const char *function, const char *name);
+std::uint32_t channel_bit(std::string_view name);
+// Throws 22023 naming `function`'s "channel" argument unless it is known
+// (pg/common/arguments.hpp).
+std::uint32_t require_channel(const char *function, std::string_view name);
 
 struct OfferRow {
     char *key;

@@ -10,12 +10,6 @@ extern "C" {
 
 namespace personalize::pg {
 
-void require_object(Jsonb *value, const char *function, const char *argument) {
-    if (!JB_ROOT_IS_OBJECT(value))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("%s: \"%s\" must be a JSON object", function, argument)));
-}
-
 bool context_customer_id(Jsonb *context, double *id) {
     if (!JB_ROOT_IS_OBJECT(context)) return false;
     JsonbValue *customer = getKeyJsonValueFromContainer(&context->root, "customer", 8, nullptr);

@@ -1,4 +1,4 @@
-// Glue shared by the offer functions: context argument checks, compiling and
+// Glue shared by the offer functions: reading the context, compiling and
 // evaluating the catalogue's rules (errors name the offer), and the
 // offer_log count behind frequency caps.
 #pragma once
@@ -13,10 +13,6 @@
 #include "pg/offers/catalogue.hpp"
 
 namespace personalize::pg {
-
-// Raises 22023 "<function>: "<argument>" must be a JSON object" unless it is.
-// PostgreSQL code.
-void require_object(Jsonb *value, const char *function, const char *argument);
 
 // context.customer.id when it is a number. PostgreSQL code.
 bool context_customer_id(Jsonb *context, double *id);

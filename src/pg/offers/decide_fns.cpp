@@ -11,6 +11,7 @@
 
 #include "core/rules/rules.hpp"
 #include "core/offers/selection.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/rules/context_jsonb.hpp"
 #include "pg/offers/catalogue.hpp"
@@ -135,31 +136,23 @@ char *session_id_of(Jsonb *session) {
     return nullptr;
 }
 
-Jsonb *object_argument(FunctionCallInfo fcinfo, int n, const char *name) {
-    if (PG_ARGISNULL(n)) return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-    Jsonb *value = PG_GETARG_JSONB_P(n);
-    pg::require_object(value, "decide_offer", name);
-    return value;
+// A jsonb object argument; NULL is the empty object.
+Jsonb *object_argument(const pg::Arguments &args, int argno, const char *name) {
+    if (args.is_null(argno)) return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+    return args.jsonb_object(argno, name);
 }
 
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_decide_offer) {
-    if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("decide_offer: \"customer_id\" must not be NULL")));
-    if (PG_ARGISNULL(3))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("decide_offer: \"channel\" must not be NULL")));
-    if (PG_ARGISNULL(4))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("decide_offer: \"max_offers\" must not be NULL")));
-    const std::int64_t customer_id = PG_GETARG_INT64(0);
-    Jsonb *cart = object_argument(fcinfo, 1, "cart");
-    Jsonb *session = object_argument(fcinfo, 2, "session");
-    const char *channel_name = text_to_cstring(PG_GETARG_TEXT_PP(3));
+    const pg::Arguments args(fcinfo, "decide_offer");
+    const std::int64_t customer_id = args.int8(0, "customer_id");
+    const char *channel_name = args.cstring(3, "channel");
+    const std::int32_t max_offers = args.int4(4, "max_offers");
+    Jsonb *cart = object_argument(args, 1, "cart");
+    Jsonb *session = object_argument(args, 2, "session");
     const std::uint32_t channel = pg::require_channel("decide_offer", channel_name);
-    const std::int32_t max_offers = PG_GETARG_INT32(4);
-    if (max_offers < 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("decide_offer: \"max_offers\" must be 0 (no limit) or more, got %d", max_offers)));
+    if (max_offers < 0) args.invalid("max_offers", nullptr, "must be 0 (no limit) or more, got %d", max_offers);
     const TimestampTz now = GetCurrentStatementStartTimestamp();
     const char *session_id = session_id_of(session);
     MemoryContext caller = CurrentMemoryContext;

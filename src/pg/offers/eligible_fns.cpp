@@ -8,6 +8,7 @@
 
 #include "core/rules/rules.hpp"
 #include "core/offers/selection.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/rules/context_jsonb.hpp"
 #include "pg/offers/catalogue.hpp"
@@ -69,11 +70,9 @@ char *timestamp_text(TimestampTz t) { return DatumGetCString(DirectFunctionCall1
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_eligible_offers) {
-    if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("eligible_offers: \"context\" must not be NULL")));
-    Jsonb *context = PG_GETARG_JSONB_P(0);
-    pg::require_object(context, "eligible_offers", "context");
-    const std::uint32_t channel = PG_ARGISNULL(1) ? 0 : pg::require_channel("eligible_offers", text_to_cstring(PG_GETARG_TEXT_PP(1)));
+    const pg::Arguments args(fcinfo, "eligible_offers");
+    Jsonb *context = args.jsonb_object(0, "context");
+    const std::uint32_t channel = args.is_null(1) ? 0 : pg::require_channel("eligible_offers", args.text(1, "channel"));
     OfferSite &site = offer_site(fcinfo);
     const pg::OfferCatalogue &offers = site.catalogue;
     const personalize::ContextTree tree = pg::jsonb_context_tree(context);
@@ -106,14 +105,10 @@ PERSONALIZE_FUNCTION(personalize_eligible_offers) {
 }
 
 PERSONALIZE_FUNCTION(personalize_explain_offer) {
-    if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("explain_offer: \"offer_key\" must not be NULL")));
-    if (PG_ARGISNULL(1))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("explain_offer: \"context\" must not be NULL")));
-    const char *key = text_to_cstring(PG_GETARG_TEXT_PP(0));
-    Jsonb *context = PG_GETARG_JSONB_P(1);
-    pg::require_object(context, "explain_offer", "context");
-    const char *channel_name = PG_ARGISNULL(2) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(2));
+    const pg::Arguments args(fcinfo, "explain_offer");
+    const char *key = args.cstring(0, "offer_key");
+    Jsonb *context = args.jsonb_object(1, "context");
+    const char *channel_name = args.is_null(2) ? nullptr : args.cstring(2, "channel");
     const std::uint32_t channel = channel_name == nullptr ? 0 : pg::require_channel("explain_offer", channel_name);
 
     SPI_connect();

@@ -11,8 +11,8 @@
 #include "core/propensity/auc.hpp"
 #include "core/propensity/logistic_regression.hpp"
 #include "pg/common/aggregate_state.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
-#include "pg/common/float8_array.hpp"
 #include "pg/common/jsonb_argument_cache.hpp"
 #include "pg/common/jsonb_text.hpp"
 #include "pg/common/settings.hpp"
@@ -44,24 +44,17 @@ LogisticState *logistic_state(FunctionCallInfo fcinfo, MemoryContext context) {
     return pg::make_owned(context, [] { return new LogisticState(pg::memory_budget()); });
 }
 
-void require_not_null(FunctionCallInfo fcinfo, int argno, const char *function, const char *name) {
-    if (PG_NARGS() > argno && PG_ARGISNULL(argno))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: \"%s\" must not be NULL", function, name)));
-}
-
 // The names of a text[] argument; PostgreSQL code (call outside cpp).
-std::vector<std::string> *read_names(ArrayType *array) {
-    if (ARR_NDIM(array) > 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("logistic_fit: \"feature_names\" must be a one-dimensional array")));
+std::vector<std::string> *read_names(const pg::Arguments &args, int argno) {
+    const char *name = "feature_names";
+    ArrayType *array = args.array(argno, name);
+    if (ARR_NDIM(array) > 1) args.invalid(name, nullptr, "must be a one-dimensional array");
     Datum *values;
     bool *nulls;
     int count;
     deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
     for (int i = 0; i < count; ++i)
-        if (nulls[i])
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                            errmsg("logistic_fit: \"feature_names\" must not contain NULL elements")));
+        if (nulls[i]) pg::throw_null_elements(args.function(), name);
     char **texts = static_cast<char **>(palloc(sizeof(char *) * (count + 1)));
     for (int i = 0; i < count; ++i) texts[i] = text_to_cstring(DatumGetTextPP(values[i]));
     return pg::cpp([&] {
@@ -76,31 +69,27 @@ std::vector<std::string> *read_names(ArrayType *array) {
 // Rows with a NULL label or features are skipped.
 PERSONALIZE_FUNCTION(personalize_logistic_fit_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "logistic_fit");
-    require_not_null(fcinfo, 3, "logistic_fit", "l2");
-    require_not_null(fcinfo, 5, "logistic_fit", "max_iterations");
-    require_not_null(fcinfo, 6, "logistic_fit", "tolerance");
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+    const pg::Arguments args(fcinfo, "logistic_fit");
+    LogisticOptions o;  // a NULL option is an error on skipped rows too
+    o.l2 = args.float8(3, "l2", o.l2);
+    o.max_iterations = args.int4(5, "max_iterations", static_cast<std::int32_t>(o.max_iterations));
+    o.tolerance = args.float8(6, "tolerance", o.tolerance);
+    if (args.is_null(1) || args.is_null(2)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    const bool label = PG_GETARG_BOOL(1);
-    const pg::Float8Array features = pg::read_float8_array(PG_GETARG_ARRAYTYPE_P(2), "logistic_fit", "features");
-    LogisticOptions o;
-    if (PG_NARGS() > 3) o.l2 = PG_GETARG_FLOAT8(3);
-    if (PG_NARGS() > 5) {
-        o.max_iterations = PG_GETARG_INT32(5);
-        o.tolerance = PG_GETARG_FLOAT8(6);
-    }
+    const bool label = args.boolean(1, "label");
+    const pg::Float8Array features = args.float8_array(2, "features");
     LogisticState *state = logistic_state(fcinfo, context);
     // Names: compared by their raw bytes after the first row.
-    const bool names_given = PG_NARGS() > 4 && !PG_ARGISNULL(4);
-    const varlena *raw = names_given ? PG_GETARG_VARLENA_PP(4) : nullptr;
+    const bool names_given = args.given(4);
+    const varlena *raw = names_given ? args.packed(4, "feature_names") : nullptr;
     const char *raw_bytes = raw != nullptr ? reinterpret_cast<const char *>(pg::varlena_bytes(raw)) : "";
     const std::size_t raw_size = raw != nullptr ? pg::varlena_size(raw) : 0;
     const bool same_bytes = state->raw_known && state->raw_given == names_given && state->raw_names.size() == raw_size &&
                             std::memcmp(state->raw_names.data(), raw_bytes, raw_size) == 0;
     std::vector<std::string> *parsed = nullptr;
-    if (!same_bytes && names_given) parsed = read_names(PG_GETARG_ARRAYTYPE_P(4));
+    if (!same_bytes && names_given) parsed = read_names(args, 4);
     pg::cpp([&] {
         std::unique_ptr<std::vector<std::string>> owned(parsed);
         state->set_options(o);
@@ -171,7 +160,7 @@ const LogisticModel &cached_model(FunctionCallInfo fcinfo, int argno) {
 // logistic_score(model, features) -> P(label = true | features).
 PERSONALIZE_FUNCTION(personalize_logistic_score) {
     const LogisticModel &model = cached_model(fcinfo, 0);
-    const pg::Float8Array features = pg::read_float8_array(PG_GETARG_ARRAYTYPE_P(1), "logistic_score", "features");
+    const pg::Float8Array features = pg::Arguments(fcinfo, "logistic_score").float8_array(1, "features");
     const double p = pg::cpp([&] { return model.probability(features.values, features.count, "logistic_score"); });
     PG_RETURN_FLOAT8(p);
 }
@@ -190,12 +179,13 @@ AucCollector *auc_state(FunctionCallInfo fcinfo, MemoryContext context) {
 // Rows with a NULL score or label are skipped.
 PERSONALIZE_FUNCTION(personalize_auc_transfn) {
     MemoryContext context = pg::aggregate_context(fcinfo, "auc");
-    if (PG_ARGISNULL(1) || PG_ARGISNULL(2)) {
+    const pg::Arguments args(fcinfo, "auc");
+    if (args.is_null(1) || args.is_null(2)) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    const double score = PG_GETARG_FLOAT8(1);
-    const bool label = PG_GETARG_BOOL(2);
+    const double score = args.float8(1, "score");
+    const bool label = args.boolean(2, "label");
     AucCollector *state = auc_state(fcinfo, context);
     pg::cpp([&] { state->add(score, label); });
     PG_RETURN_POINTER(state);

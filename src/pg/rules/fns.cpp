@@ -3,11 +3,12 @@
 // helpers holdout_draw() and normal_two_sided_p() used by decisions and the
 // uplift report.
 #include <cmath>
-#include <cstring>
 #include <string>
+#include <string_view>
 
 #include "core/rules/rules.hpp"
 #include "core/offers/selection.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/rules/context_jsonb.hpp"
 #include "pg/offers/catalogue.hpp"
@@ -30,16 +31,14 @@ struct RuleSite {
     rules::RulePtr rule;
 };
 
-const rules::Rule &site_rule(FunctionCallInfo fcinfo, text *rule_text) {
+const rules::Rule &site_rule(FunctionCallInfo fcinfo, std::string_view rule_text) {
     if (fcinfo->flinfo->fn_extra == nullptr)
         fcinfo->flinfo->fn_extra = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new RuleSite(); });
     auto &site = *static_cast<RuleSite *>(fcinfo->flinfo->fn_extra);
-    const char *bytes = VARDATA_ANY(rule_text);
-    const std::size_t size = VARSIZE_ANY_EXHDR(rule_text);
-    if (site.rule && site.text.size() == size && std::memcmp(site.text.data(), bytes, size) == 0) return *site.rule;
+    if (site.rule && site.text == rule_text) return *site.rule;
     pg::cpp([&] {
         site.rule.reset();
-        site.text.assign(bytes, size);
+        site.text.assign(rule_text);
         site.rule = pg::rule_cache().get(site.text);
     });
     return *site.rule;
@@ -48,10 +47,8 @@ const rules::Rule &site_rule(FunctionCallInfo fcinfo, text *rule_text) {
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_check_rule) {
-    text *rule = PG_GETARG_TEXT_PP(0);
-    const char *bytes = VARDATA_ANY(rule);
-    const std::size_t size = VARSIZE_ANY_EXHDR(rule);
-    pg::cpp([&] { pg::rule_cache().get(std::string_view(bytes, size)); });
+    const std::string_view rule = pg::Arguments(fcinfo, "check_rule").text(0, "rule");
+    pg::cpp([&] { pg::rule_cache().get(rule); });
     PG_RETURN_BOOL(true);
 }
 
@@ -68,8 +65,9 @@ PERSONALIZE_FUNCTION(personalize_rule_fields) {
 }
 
 PERSONALIZE_FUNCTION(personalize_rule_holds) {
-    const rules::Rule &rule = site_rule(fcinfo, PG_GETARG_TEXT_PP(0));
-    const personalize::ContextTree tree = pg::jsonb_context_tree(PG_GETARG_JSONB_P(1));
+    const pg::Arguments args(fcinfo, "rule_holds");
+    const rules::Rule &rule = site_rule(fcinfo, args.text(0, "rule"));
+    const personalize::ContextTree tree = pg::jsonb_context_tree(args.jsonb(1, "context"));
     const std::int64_t now = pg::unix_micros(GetCurrentStatementStartTimestamp());
     const rules::Truth truth = pg::cpp([&] {
         rules::Evaluator evaluator(tree, now);
@@ -80,16 +78,15 @@ PERSONALIZE_FUNCTION(personalize_rule_holds) {
 }
 
 PERSONALIZE_FUNCTION(personalize_holdout_draw) {
-    const std::int64_t customer = PG_GETARG_INT64(0);
-    text *key = PG_GETARG_TEXT_PP(1);
-    const char *bytes = VARDATA_ANY(key);
-    const std::size_t size = VARSIZE_ANY_EXHDR(key);
-    const double draw = pg::cpp([&] { return personalize::offers::holdout_draw(customer, std::string_view(bytes, size)); });
+    const pg::Arguments args(fcinfo, "holdout_draw");
+    const std::int64_t customer = args.int8(0, "customer_id");
+    const std::string_view key = args.text(1, "experiment_key");
+    const double draw = pg::cpp([&] { return personalize::offers::holdout_draw(customer, key); });
     PG_RETURN_FLOAT8(draw);
 }
 
 PERSONALIZE_FUNCTION(personalize_normal_two_sided_p) {
-    const double z = PG_GETARG_FLOAT8(0);
+    const double z = pg::Arguments(fcinfo, "normal_two_sided_p").float8(0, "z");
     if (std::isnan(z)) PG_RETURN_FLOAT8(z);
     PG_RETURN_FLOAT8(std::erfc(std::fabs(z) / std::sqrt(2.0)));
 }

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "core/suggest/cart_scoring.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
-#include "pg/common/int8_array.hpp"
 #include "pg/common/spi_plan.hpp"
 
 extern "C" {
@@ -74,20 +74,14 @@ Datum lookup_keys(const std::int64_t *items, int n) {
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_cart_suggestions) {
-    if (PG_ARGISNULL(1))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("cart_suggestions: \"rules\" must not be NULL")));
-    if (PG_ARGISNULL(2) || PG_GETARG_INT32(2) < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cart_suggestions: \"k\" must be at least 1")));
-    if (PG_ARGISNULL(3) || !(PG_GETARG_FLOAT8(3) >= 0.0 && PG_GETARG_FLOAT8(3) <= 1.0))
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("cart_suggestions: \"min_score\" must be between 0 and 1")));
-    const Oid relid = PG_GETARG_OID(1);
-    const int k = PG_GETARG_INT32(2);
-    const double min_score = PG_GETARG_FLOAT8(3);
+    const pg::Arguments args(fcinfo, "cart_suggestions");
+    const Oid relid = args.oid(1, "rules");
+    const int k = args.int4(2, "k").at_least(1);
+    const double min_score = args.float8(3, "min_score").between(0.0, 1.0);
 
     // The cart: sorted, distinct, NULLs dropped. A NULL cart is an empty cart.
     pg::Int8Array raw;
-    if (!PG_ARGISNULL(0)) raw = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(0), "cart");
+    if (!args.is_null(0)) raw = args.int8_array(0, "cart");
     auto *cart = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * (raw.count + 1)));
     std::copy(raw.items, raw.items + raw.count, cart);
     std::sort(cart, cart + raw.count);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/suggest/suggestions.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/settings.hpp"
 #include "pg/common/spi_plan.hpp"
@@ -139,9 +140,10 @@ PERSONALIZE_FUNCTION(personalize_suggestions) {
     pg::read_suggestion_arguments(fcinfo, kFunction,
                                   {kHistory, kSimilarities, kN, kItems, kPopular, kCategoryCap, kHalfLife, kMinHistory, -1},
                                   options, tables);
-    const bool anonymous = PG_ARGISNULL(kCustomer);  // no customer: no history, popular items only
-    const int64 customer = anonymous ? 0 : PG_GETARG_INT64(kCustomer);
-    const char *segment = PG_ARGISNULL(kSegment) ? nullptr : text_to_cstring(PG_GETARG_TEXT_PP(kSegment));
+    const pg::Arguments args(fcinfo, kFunction);
+    const bool anonymous = args.is_null(kCustomer);  // no customer: no history, popular items only
+    const std::int64_t customer = anonymous ? 0 : args.int8(kCustomer, "customer_id").value();
+    const char *segment = args.is_null(kSegment) ? nullptr : args.cstring(kSegment, "segment");
 
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);

@@ -1,8 +1,8 @@
 // ranking_metrics(recommended, relevant, k): precision@k, recall@k and
 // nDCG@k of one recommendation list (core/suggest/ranking_metrics).
 #include "core/suggest/ranking_metrics.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
-#include "pg/common/int8_array.hpp"
 
 extern "C" {
 #include "utils/array.h"
@@ -11,21 +11,18 @@ extern "C" {
 namespace pg = personalize::pg;
 
 PERSONALIZE_FUNCTION(personalize_ranking_metrics) {
-    if (PG_ARGISNULL(2))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("ranking_metrics: \"k\" must not be NULL")));
-    const int64 k = PG_GETARG_INT32(2);
-    if (k < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("ranking_metrics: \"k\" must be at least 1")));
+    const pg::Arguments args(fcinfo, "ranking_metrics");
+    const std::int64_t k = args.int4(2, "k").at_least(1);
     // Nothing to find (NULL or no non-NULL relevant item): no metrics.
-    if (PG_ARGISNULL(1)) PG_RETURN_NULL();
-    const pg::Int8Array relevant = pg::read_int8_array(PG_GETARG_ARRAYTYPE_P(1), "relevant");
+    if (args.is_null(1)) PG_RETURN_NULL();
+    const pg::Int8Array relevant = args.int8_array(1, "relevant");
     if (relevant.count == 0) PG_RETURN_NULL();
     // Recommended keeps its NULLs in place: they take a rank and never hit.
     int count = 0;
     Datum *values = nullptr;
     bool *nulls = nullptr;
-    if (!PG_ARGISNULL(0)) {
-        ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
+    if (!args.is_null(0)) {
+        ArrayType *array = args.array(0, "recommended");
         if (ARR_ELEMTYPE(array) != INT8OID)
             ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("\"recommended\" must be a bigint array")));
         deconstruct_array(array, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &values, &nulls, &count);

@@ -2,9 +2,11 @@
 // max_basket_size): item-to-item scores counted in C++, one row per kept
 // (item, neighbour) pair plus each item's own row.
 #include <string>
+#include <string_view>
 
 #include "core/mining/baskets.hpp"
 #include "core/suggest/item_similarity.hpp"
+#include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/settings.hpp"
 #include "pg/common/varlena.hpp"
@@ -22,28 +24,19 @@ namespace {
 
 enum Argument { kBaskets, kMeasure, kNeighbours, kMinCount, kMaxBasketSize };
 
-void null_argument(const char *name) {
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                    errmsg("item_similarities: \"%s\" must not be NULL", name)));
-}
-
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_item_similarities) {
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
-    if (PG_ARGISNULL(kMeasure)) null_argument("measure");
-    if (PG_ARGISNULL(kNeighbours)) null_argument("neighbours");
-    if (PG_ARGISNULL(kMinCount)) null_argument("min_count");
-    const char *measure_text = text_to_cstring(PG_GETARG_TEXT_PP(kMeasure));
-    const int64 neighbours = PG_GETARG_INT32(kNeighbours);
-    const int64 min_count = PG_GETARG_INT64(kMinCount);
-    const int64 max_basket_size = PG_ARGISNULL(kMaxBasketSize) ? 0 : PG_GETARG_INT32(kMaxBasketSize);
-    if (!PG_ARGISNULL(kMaxBasketSize) && max_basket_size < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("item_similarities: \"max_basket_size\" must be at least 1")));
-    const bool no_baskets = PG_ARGISNULL(kBaskets);  // no baskets: no rows (options still checked)
-    const varlena *value = no_baskets ? nullptr : PG_GETARG_VARLENA_PP(kBaskets);
+    const pg::Arguments args(fcinfo, "item_similarities");
+    const std::string_view measure_text = args.text(kMeasure, "measure");
+    const std::int64_t neighbours = args.int4(kNeighbours, "neighbours");
+    const std::int64_t min_count = args.int8(kMinCount, "min_count");
+    const std::int64_t max_basket_size =
+        args.is_null(kMaxBasketSize) ? 0 : args.int4(kMaxBasketSize, "max_basket_size").at_least(1).value();
+    const bool no_baskets = args.is_null(kBaskets);  // no baskets: no rows (options still checked)
+    const varlena *value = no_baskets ? nullptr : args.packed(kBaskets, "baskets");
 
     const SimilarityStats stats = pg::cpp([&] {
         SimilarityOptions options;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "pg/common/arguments.hpp"
+
 extern "C" {
 #include "datatype/timestamp.h"
 #include "utils/array.h"
@@ -13,11 +15,6 @@ extern "C" {
 namespace personalize::pg {
 
 namespace {
-
-[[noreturn]] void null_argument(const char *function, const char *name) {
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s: \"%s\" must not be NULL", function, name)));
-    pg_unreachable();
-}
 
 bool has_column(Oid relid, const char *column) { return get_attnum(relid, column) != InvalidAttrNumber; }
 
@@ -45,34 +42,23 @@ const char *table_name(Oid relid, const char *function, const char *argument, co
 
 void read_suggestion_arguments(FunctionCallInfo fcinfo, const char *function, const SuggestionArguments &at,
                                suggest::Options &options, SuggestionTables &tables) {
-    if (PG_ARGISNULL(at.history)) null_argument(function, "history");
-    if (PG_ARGISNULL(at.similarities)) null_argument(function, "similarities");
-    if (PG_ARGISNULL(at.n)) null_argument(function, "n");
-    if (PG_ARGISNULL(at.min_history)) null_argument(function, "min_history");
-    options.n = PG_GETARG_INT32(at.n);
-    if (options.n < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s: \"n\" must be at least 1", function)));
-    options.min_history = PG_GETARG_INT32(at.min_history);
-    if (options.min_history < 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("%s: \"min_history\" must not be negative", function)));
-    options.category_cap = 0;
-    if (!PG_ARGISNULL(at.category_cap)) {
-        options.category_cap = PG_GETARG_INT32(at.category_cap);
-        if (options.category_cap < 1)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("%s: \"category_cap\" must be at least 1", function), errhint("Use NULL for no cap.")));
-    }
+    const Arguments args(fcinfo, function);
+    const Oid history = args.oid(at.history, "history");
+    const Oid similarities = args.oid(at.similarities, "similarities");
+    const ArgumentValue<std::int32_t> n = args.int4(at.n, "n");
+    const ArgumentValue<std::int32_t> min_history = args.int4(at.min_history, "min_history");
+    options.n = n.at_least(1);
+    options.min_history = min_history.not_negative();
+    options.category_cap = args.is_null(at.category_cap)
+                               ? 0
+                               : args.int4(at.category_cap, "category_cap").at_least(1, "Use NULL for no cap.").value();
     options.half_life = 0;
-    if (!PG_ARGISNULL(at.half_life)) {
-        const Interval *iv = PG_GETARG_INTERVAL_P(at.half_life);
+    if (!args.is_null(at.half_life)) {
+        const Interval *iv = args.interval(at.half_life, "half_life");
         const double us = static_cast<double>(iv->time) +
                           (static_cast<double>(iv->day) + static_cast<double>(iv->month) * DAYS_PER_MONTH) *
                               static_cast<double>(USECS_PER_DAY);
-        if (!(us > 0.0))
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("%s: \"half_life\" must be a positive interval", function),
-                            errhint("Use NULL for no decay.")));
+        if (!(us > 0.0)) args.invalid("half_life", "Use NULL for no decay.", "must be a positive interval");
         options.half_life = us;
     }
 
@@ -81,28 +67,27 @@ void read_suggestion_arguments(FunctionCallInfo fcinfo, const char *function, co
     static const char *const item_columns[] = {"item_id", nullptr};
     static const char *const popular_columns[] = {"segment", "item_id", "score", nullptr};
     static const char *const customer_columns[] = {"customer_id", nullptr};
-    tables.history_id = PG_GETARG_OID(at.history);
+    tables.history_id = history;
     tables.history = table_name(tables.history_id, function, "history", history_columns);
-    tables.similarities_id = PG_GETARG_OID(at.similarities);
+    tables.similarities_id = similarities;
     tables.similarities = table_name(tables.similarities_id, function, "similarities", similarity_columns);
-    if (!PG_ARGISNULL(at.items)) {
-        tables.items_id = PG_GETARG_OID(at.items);
+    if (!args.is_null(at.items)) {
+        tables.items_id = args.oid(at.items, "items");
         tables.items = table_name(tables.items_id, function, "items", item_columns);
         tables.items_have_category = has_column(tables.items_id, "category");
         tables.items_have_rebuyable = has_column(tables.items_id, "rebuyable");
     }
-    if (!PG_ARGISNULL(at.popular)) {
-        tables.popular_id = PG_GETARG_OID(at.popular);
+    if (!args.is_null(at.popular)) {
+        tables.popular_id = args.oid(at.popular, "popular");
         tables.popular = table_name(tables.popular_id, function, "popular", popular_columns);
     }
-    if (at.customers >= 0 && !PG_ARGISNULL(at.customers)) {
-        const Oid id = PG_GETARG_OID(at.customers);
+    if (at.customers >= 0 && !args.is_null(at.customers)) {
+        const Oid id = args.oid(at.customers, "customers");
         tables.customers = table_name(id, function, "customers", customer_columns);
         tables.customers_have_segment = has_column(id, "segment");
     }
     if (options.category_cap > 0 && !tables.items_have_category)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("%s: \"category_cap\" needs \"items\" with a category column", function)));
+        args.invalid("category_cap", nullptr, "needs \"items\" with a category column");
 }
 
 double purchase_time(Datum timestamptz, const char *function) {

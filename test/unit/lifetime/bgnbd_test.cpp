@@ -3,10 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
 #include <limits>
-#include <map>
-#include <tuple>
 #include <string>
 #include <vector>
 
@@ -16,9 +13,12 @@
 #include "core/lifetime/pareto_nbd.hpp"
 #include "core/lifetime/simulate.hpp"
 #include "../common/bytes_test_util.hpp"
+#include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {
 namespace {
+
+using namespace test_support;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -78,7 +78,7 @@ double rel(double want) { return 1e-10 * std::max(1.0, std::abs(want)); }
 TEST(BgNbd, LogLikelihoodMatchesReference) {
     for (const Reference &k : kReferences) {
         const BgNbdParams p{k.r, k.alpha, k.a, k.b};
-        EXPECT_NEAR(bgnbd_log_likelihood(p, k.x, k.t_x, k.T), k.ll, rel(k.ll)) << k.r << " " << k.x;
+        EXPECT_NEAR(BgNbdModel(p).log_likelihood({k.x, k.t_x, k.T}), k.ll, rel(k.ll)) << k.r << " " << k.x;
         BgNbdFitState state;
         state.add(k.x, k.t_x, k.T, 3.0);
         EXPECT_NEAR(state.log_likelihood(p), 3.0 * k.ll, 3.0 * rel(k.ll));
@@ -87,27 +87,28 @@ TEST(BgNbd, LogLikelihoodMatchesReference) {
 
 TEST(BgNbd, PredictionsMatchReference) {
     for (const Reference &k : kReferences) {
-        const BgNbdParams p{k.r, k.alpha, k.a, k.b};
+        const BgNbdModel model({k.r, k.alpha, k.a, k.b});
+        const LifetimeCustomer c{k.x, k.t_x, k.T};
         SCOPED_TRACE(std::to_string(k.r) + " x=" + std::to_string(k.x));
-        EXPECT_NEAR(bgnbd_probability_alive(p, k.x, k.t_x, k.T), k.alive, 1e-12);
+        EXPECT_NEAR(model.probability_alive(c), k.alive, 1e-12);
         // The a = 1 reference is a limit (mpmath at a = 1 +- 1e-25).
-        EXPECT_NEAR(bgnbd_expected_purchases(p, 39, k.x, k.t_x, k.T), k.expected, 1e-10 * std::max(1.0, k.expected));
-        EXPECT_NEAR(bgnbd_probability_purchases(p, 0, 20, k.x, k.t_x, k.T), k.p0, 1e-12);
-        EXPECT_NEAR(bgnbd_probability_purchases(p, 1, 20, k.x, k.t_x, k.T), k.p1, 1e-12);
-        EXPECT_NEAR(bgnbd_probability_purchases(p, 3, 20, k.x, k.t_x, k.T), k.p3, 1e-12);
+        EXPECT_NEAR(model.expected_purchases(39, c), k.expected, 1e-10 * std::max(1.0, k.expected));
+        EXPECT_NEAR(model.probability_purchases(0, 20, c), k.p0, 1e-12);
+        EXPECT_NEAR(model.probability_purchases(1, 20, c), k.p1, 1e-12);
+        EXPECT_NEAR(model.probability_purchases(3, 20, c), k.p3, 1e-12);
     }
 }
 
 TEST(BgNbd, ExpectedPurchasesNewMatchesReference) {
     for (const NewReference &k : kNewReferences) {
-        const BgNbdParams p{k.r, k.alpha, k.a, k.b};
+        const BgNbdModel model({k.r, k.alpha, k.a, k.b});
         SCOPED_TRACE(std::to_string(k.r) + " a=" + std::to_string(k.a) + " t=" + std::to_string(k.t));
-        EXPECT_NEAR(bgnbd_expected_purchases_new(p, k.t), k.expected, 1e-10 * std::max(1.0, k.expected));
+        EXPECT_NEAR(model.expected_purchases_new(k.t), k.expected, 1e-10 * std::max(1.0, k.expected));
         // The quadrature fallback on its own agrees too.
         EXPECT_NEAR(bgnbd_detail::expected_new_quadrature(k.r, k.alpha, k.a, k.b, k.t), k.expected,
                     1e-8 * std::max(1.0, k.expected));
     }
-    EXPECT_EQ(bgnbd_expected_purchases_new({1, 1, 1, 1}, 0.0), 0.0);
+    EXPECT_EQ(BgNbdModel({1, 1, 1, 1}).expected_purchases_new(0.0), 0.0);
 }
 
 TEST(BgNbd, SeriesAndQuadratureAgreeOnAGrid) {
@@ -118,7 +119,7 @@ TEST(BgNbd, SeriesAndQuadratureAgreeOnAGrid) {
                     const double alpha = 2.0;
                     const double series = bgnbd_detail::expected_new_series(r, alpha, a, b, t);
                     const double quad = bgnbd_detail::expected_new_quadrature(r, alpha, a, b, t);
-                    const double used = bgnbd_expected_purchases_new({r, alpha, a, b}, t);
+                    const double used = BgNbdModel({r, alpha, a, b}).expected_purchases_new(t);
                     ASSERT_TRUE(std::isfinite(used) && used > 0) << r << " " << a << " " << b << " " << t;
                     EXPECT_NEAR(quad, used, 1e-7 * used) << r << " " << a << " " << b << " " << t;
                     if (std::isfinite(series)) {
@@ -145,76 +146,37 @@ TEST(BgNbd, ExpectedPurchasesPathEqualsSingleCalls) {
 }
 
 TEST(BgNbd, ProbabilitiesSumToOneAndAverageToTheExpectation) {
-    const BgNbdParams p{0.243, 4.414, 0.793, 2.426};
+    const BgNbdModel model({0.243, 4.414, 0.793, 2.426});
     for (const LifetimeCustomer c : {LifetimeCustomer{0, 0, 38.86}, LifetimeCustomer{2, 30.43, 38.86},
-                                     LifetimeCustomer{12, 37.0, 38.0}}) {
-        double total = 0.0, mean = 0.0;
-        for (int n = 0; n <= 400; ++n) {
-            const double pn = bgnbd_probability_purchases(p, n, 52, c.x, c.t_x, c.T);
-            total += pn;
-            mean += n * pn;
-        }
-        EXPECT_NEAR(total, 1.0, 1e-10) << c.x;
-        EXPECT_NEAR(mean, bgnbd_expected_purchases(p, 52, c.x, c.t_x, c.T), 1e-8) << c.x;
-    }
-    EXPECT_EQ(bgnbd_probability_purchases_new(p, 0, 0), 1.0);
-    EXPECT_EQ(bgnbd_probability_purchases_new(p, 2, 0), 0.0);
+                                     LifetimeCustomer{12, 37.0, 38.0}})
+        expect_distribution_of_purchases(model, c, 52, 400, 1e-10, 1e-8);
+    EXPECT_EQ(model.probability_purchases_new(0, 0), 1.0);
+    EXPECT_EQ(model.probability_purchases_new(2, 0), 0.0);
 }
 
 TEST(BgNbd, GradientMatchesFiniteDifferences) {
     BgNbdFitState state;
     for (const Reference &k : kReferences) state.add(k.x, k.t_x, k.T, 1.0 + k.x);
-    for (const BgNbdParams p : {BgNbdParams{0.243, 4.414, 0.793, 2.426}, BgNbdParams{3.0, 0.5, 12.0, 0.3}}) {
-        std::vector<double> grad;
-        state.log_likelihood(p, &grad);
-        const double v[4] = {p.r, p.alpha, p.a, p.b};
-        for (int i = 0; i < 4; ++i) {
-            double up[4] = {v[0], v[1], v[2], v[3]}, down[4] = {v[0], v[1], v[2], v[3]};
-            const double h = 1e-6 * v[i];
-            up[i] += h;
-            down[i] -= h;
-            const double fd = (state.log_likelihood({up[0], up[1], up[2], up[3]}) -
-                               state.log_likelihood({down[0], down[1], down[2], down[3]})) /
-                              (2 * h);
-            EXPECT_NEAR(grad[i], fd, 1e-6 * std::max(1.0, std::abs(fd))) << "parameter " << i;
-        }
-    }
+    for (const BgNbdParams p : {BgNbdParams{0.243, 4.414, 0.793, 2.426}, BgNbdParams{3.0, 0.5, 12.0, 0.3}})
+        expect_gradient_matches_finite_differences(state, p);
 }
 
 TEST(BgNbd, SimulationRecoversParameters) {
     // 20,000 customers from known parameters; every estimate within 4
     // standard errors of the truth (and the standard errors small enough for
     // that to mean something).
-    SimulationSpec spec;
-    spec.customers = 20000;
-    spec.age_min = 20;
-    spec.age_max = 60;
-    spec.seed = 20240601;
-    const double truth[4] = {0.5, 6.0, 0.9, 3.0};
-    BgNbdFitState state;
-    for (const auto &c : simulate_bgnbd(truth[0], truth[1], truth[2], truth[3], spec)) state.add(c.x, c.t_x, c.T);
-    const FitResult fit = state.fit();
-    ASSERT_TRUE(fit.converged) << fit.message;
-    ASSERT_TRUE(fit.std_errors_available);
-    for (int i = 0; i < 4; ++i) {
-        EXPECT_LT(fit.std_errors[i], 0.2 * truth[i]) << fit.names[i];
-        EXPECT_NEAR(fit.params[i], truth[i], 4 * fit.std_errors[i]) << fit.names[i];
-    }
+    const std::vector<double> truth = {0.5, 6.0, 0.9, 3.0};
+    const auto state = transaction_state<BgNbdFitState>(
+        simulate_bgnbd(truth[0], truth[1], truth[2], truth[3], simulation(20000, 20240601, 20, 60)));
+    expect_recovers(state.fit(), truth, 0.2);
 }
 
 TEST(BgNbd, WeightedEqualsUnweighted) {
-    SimulationSpec spec;
-    spec.customers = 3000;
+    SimulationSpec spec = simulation(3000, 5);
     spec.granularity = 1.0 / 7;  // days in weekly units: many identical customers
-    spec.seed = 5;
     const auto customers = simulate_bgnbd(0.3, 5.0, 0.8, 2.5, spec);
-    BgNbdFitState raw, grouped;
-    std::map<std::tuple<double, double, double>, int> counts;
-    for (const auto &c : customers) {
-        raw.add(c.x, c.t_x, c.T);
-        ++counts[{c.x, c.t_x, c.T}];
-    }
-    for (const auto &[key, n] : counts) grouped.add(std::get<0>(key), std::get<1>(key), std::get<2>(key), n);
+    const auto raw = transaction_state<BgNbdFitState>(customers);
+    const auto grouped = grouped_state<BgNbdFitState>(customers);
     EXPECT_LT(raw.distinct(), customers.size());
     const FitResult a = raw.fit(), b = grouped.fit();
     ASSERT_TRUE(a.converged);
@@ -225,18 +187,14 @@ TEST(BgNbd, WeightedEqualsUnweighted) {
 }
 
 TEST(BgNbd, MergeAndSerializationEqualTheWhole) {
-    SimulationSpec spec;
-    spec.customers = 2000;
-    spec.seed = 9;
-    const auto customers = simulate_bgnbd(0.3, 5.0, 0.8, 2.5, spec);
+    const auto customers = simulate_bgnbd(0.3, 5.0, 0.8, 2.5, simulation(2000, 9));
     BgNbdFitState whole, left, right;
     for (std::size_t i = 0; i < customers.size(); ++i) {
         const auto &c = customers[i];
         whole.add(c.x, c.t_x, c.T);
         (i % 3 == 0 ? left : right).add(c.x, c.t_x, c.T);
     }
-    auto bytes = to_bytes(right);
-    left.merge(testing::read_as<BgNbdFitState>(bytes.data(), bytes.size()));
+    left.merge(round_trip(right));
     const FitResult a = whole.fit(), b = left.fit();
     EXPECT_EQ(a.params, b.params);
     EXPECT_EQ(a.log_likelihood, b.log_likelihood);
@@ -299,16 +257,6 @@ TEST(BgNbd, PenalizedFitStateRoundTrip) {
               ErrorCode::DataCorrupted);
 }
 
-void expect_invalid(const std::function<void()> &f, const std::string &needle) {
-    try {
-        f();
-        FAIL() << "expected an error mentioning " << needle;
-    } catch (const Error &e) {
-        EXPECT_EQ(e.code(), ErrorCode::InvalidParameter);
-        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-}
-
 TEST(BgNbd, RejectsBadInput) {
     BgNbdFitState s;
     expect_invalid([&] { s.add(-1, 0, 5); }, "bgnbd: \"frequency\" must not be negative");
@@ -326,11 +274,11 @@ TEST(BgNbd, RejectsBadInput) {
     expect_invalid([&] { s.add(0, 1, 5); }, "\"recency\" must be 0 when \"frequency\" is 0");
     EXPECT_TRUE(s.empty());  // rejected rows left no trace
     expect_invalid([&] { s.fit(); }, "bgnbd: cannot fit a model without customers");
-    const BgNbdParams p{1, 1, 1, 1};
-    expect_invalid([&] { bgnbd_expected_purchases(p, -1, 1, 1, 2); }, "\"t\"");
-    expect_invalid([&] { bgnbd_probability_purchases(p, 0.5, 1, 1, 1, 2); }, "\"n\"");
-    expect_invalid([&] { bgnbd_probability_alive({1, 0, 1, 1}, 1, 1, 2); }, "parameter \"alpha\"");
-    expect_invalid([&] { bgnbd_probability_alive(p, 1, 3, 2); }, "must not exceed");
+    const BgNbdModel model({1, 1, 1, 1});
+    expect_invalid([&] { model.expected_purchases(-1, {1, 1, 2}); }, "\"t\"");
+    expect_invalid([&] { model.probability_purchases(0.5, 1, {1, 1, 2}); }, "\"n\"");
+    expect_invalid([&] { BgNbdModel({1, 0, 1, 1}).probability_alive({1, 1, 2}); }, "parameter \"alpha\"");
+    expect_invalid([&] { model.probability_alive({1, 3, 2}); }, "must not exceed");
     FitOptions o;
     o.penalty = -1;
     s.add(1, 1, 2);
@@ -360,23 +308,12 @@ TEST(BgNbd, SingleCustomerGivesAFiniteResult) {
     for (const LifetimeCustomer c : {LifetimeCustomer{3, 20, 30}, LifetimeCustomer{0, 0, 30}}) {
         BgNbdFitState s;
         s.add(c.x, c.t_x, c.T);
-        const FitResult fit = s.fit();
-        for (double v : fit.params) EXPECT_TRUE(std::isfinite(v) && v > 0);
-        EXPECT_TRUE(std::isfinite(fit.log_likelihood));
-        if (!fit.converged) {
-            EXPECT_FALSE(fit.message.empty());
-        }
-        for (double v : fit.std_errors) EXPECT_TRUE(std::isfinite(v));
-        EXPECT_NO_THROW(FitResult::from_json(fit.to_json(), "bgnbd"));
+        expect_finite_fit(s.fit());
     }
 }
 
 TEST(BgNbd, PenaltyPullsTowardsOne) {
-    SimulationSpec spec;
-    spec.customers = 500;
-    spec.seed = 3;
-    BgNbdFitState s;
-    for (const auto &c : simulate_bgnbd(0.3, 8.0, 0.5, 4.0, spec)) s.add(c.x, c.t_x, c.T);
+    const auto s = transaction_state<BgNbdFitState>(simulate_bgnbd(0.3, 8.0, 0.5, 4.0, simulation(500, 3)));
     const FitResult plain = s.fit();
     FitOptions o;
     o.penalty = 0.05;
@@ -393,11 +330,7 @@ TEST(BgNbd, PenaltyPullsTowardsOne) {
 }
 
 TEST(BgNbd, ExplicitStartGivesTheSameOptimum) {
-    SimulationSpec spec;
-    spec.customers = 1000;
-    spec.seed = 4;
-    BgNbdFitState s;
-    for (const auto &c : simulate_bgnbd(0.3, 8.0, 0.5, 4.0, spec)) s.add(c.x, c.t_x, c.T);
+    const auto s = transaction_state<BgNbdFitState>(simulate_bgnbd(0.3, 8.0, 0.5, 4.0, simulation(1000, 4)));
     const FitResult a = s.fit();
     FitOptions o;
     o.start = {3.0, 0.5, 10.0, 0.2};

@@ -10,9 +10,12 @@
 #include "core/common/error.hpp"
 #include "core/lifetime/simulate.hpp"
 #include "../common/bytes_test_util.hpp"
+#include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {
 namespace {
+
+using namespace test_support;
 
 // p, q, gamma, x, m, log-density (FHL 2005), mpmath with 40 digits.
 struct Reference {
@@ -49,42 +52,22 @@ TEST(GammaGamma, ExpectedSpend) {
 TEST(GammaGamma, GradientMatchesFiniteDifferences) {
     GammaGammaFitState s;
     for (const Reference &k : kReferences) s.add(k.x, k.m, 1 + k.x);
-    for (const GammaGammaParams p : {GammaGammaParams{6.25, 3.74, 15.44}, GammaGammaParams{0.5, 0.8, 2.0}}) {
-        std::vector<double> grad;
-        s.log_likelihood(p, &grad);
-        const double v[3] = {p.p, p.q, p.gamma};
-        for (int i = 0; i < 3; ++i) {
-            double up[3] = {v[0], v[1], v[2]}, down[3] = {v[0], v[1], v[2]};
-            const double h = 1e-6 * v[i];
-            up[i] += h;
-            down[i] -= h;
-            const double fd =
-                (s.log_likelihood({up[0], up[1], up[2]}) - s.log_likelihood({down[0], down[1], down[2]})) / (2 * h);
-            EXPECT_NEAR(grad[i], fd, 1e-6 * std::max(1.0, std::abs(fd))) << i;
-        }
-    }
+    for (const GammaGammaParams p : {GammaGammaParams{6.25, 3.74, 15.44}, GammaGammaParams{0.5, 0.8, 2.0}})
+        expect_gradient_matches_finite_differences(s, p);
 }
 
 TEST(GammaGamma, SimulationRecoversParameters) {
-    SimulationSpec spec;
-    spec.customers = 20000;
-    spec.age_min = 30;
-    spec.age_max = 80;
+    SimulationSpec spec = simulation(20000, 123, 30, 80);
     spec.spend_p = 6.0;
     spec.spend_q = 4.0;
     spec.spend_gamma = 15.0;
-    spec.seed = 123;
     GammaGammaFitState s;
     for (const auto &c : simulate_bgnbd(1.0, 4.0, 0.5, 5.0, spec)) s.add(c.x, c.m);
     const FitResult fit = s.fit();
     ASSERT_TRUE(fit.converged) << fit.message;
     EXPECT_GT(fit.ignored, 0.0);
     EXPECT_EQ(fit.customers + fit.ignored, 20000.0);
-    const double truth[3] = {6.0, 4.0, 15.0};
-    for (int i = 0; i < 3; ++i) {
-        EXPECT_LT(fit.std_errors[i], 0.25 * truth[i]) << fit.names[i];
-        EXPECT_NEAR(fit.params[i], truth[i], 4 * fit.std_errors[i]) << fit.names[i];
-    }
+    expect_recovers(fit, {6.0, 4.0, 15.0}, 0.25);
 }
 
 TEST(GammaGamma, MergeSerializeAndWeights) {
@@ -134,13 +117,7 @@ TEST(GammaGamma, IdenticalSpendsAreDegenerateNotNaN) {
     // Everyone spends exactly 10 every time: p -> infinity.
     GammaGammaFitState s;
     for (int x = 1; x <= 5; ++x) s.add(x, 10.0, 20);
-    const FitResult fit = s.fit();
-    for (double v : fit.params) EXPECT_TRUE(std::isfinite(v) && v > 0);
-    EXPECT_TRUE(std::isfinite(fit.log_likelihood));
-    if (!fit.converged) {
-        EXPECT_FALSE(fit.message.empty());
-    }
-    EXPECT_NO_THROW(FitResult::from_json(fit.to_json(), "gamma_gamma"));
+    expect_finite_fit(s.fit());
 }
 
 }  // namespace

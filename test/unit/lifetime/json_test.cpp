@@ -6,17 +6,15 @@
 #include "core/lifetime/bgnbd.hpp"
 #include "core/lifetime/fit.hpp"
 #include "core/lifetime/simulate.hpp"
+#include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {
 namespace {
 
+using namespace test_support;
+
 FitResult sample_fit() {
-    SimulationSpec spec;
-    spec.customers = 800;
-    spec.seed = 2;
-    BgNbdFitState s;
-    for (const auto &c : simulate_bgnbd(0.4, 5.0, 0.7, 3.0, spec)) s.add(c.x, c.t_x, c.T);
-    return s.fit();
+    return transaction_state<BgNbdFitState>(simulate_bgnbd(0.4, 5.0, 0.7, 3.0, simulation(800, 2))).fit();
 }
 
 void expect_error(const std::string &text, const char *model, ErrorCode code, const std::string &message) {

@@ -3,18 +3,22 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
-#include <map>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "core/common/error.hpp"
 #include "core/lifetime/simulate.hpp"
 #include "../common/bytes_test_util.hpp"
+#include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {
 namespace {
+
+using namespace test_support;
+
+double log_likelihood(const ParetoNbdParams &p, double x, double t_x, double T) {
+    return ParetoNbdModel(p).log_likelihood({x, t_x, T});
+}
 
 // r, alpha, s, beta, x, t_x, T, log-likelihood: Fader & Hardie's note
 // (2005) with mpmath's hyp2f1 at 40 digits. Covers alpha < beta, alpha > beta,
@@ -73,7 +77,7 @@ double rel(double want, double eps = 1e-10) { return eps * std::max(1.0, std::ab
 TEST(ParetoNbd, LogLikelihoodMatchesReference) {
     for (const LlReference &k : kLl) {
         const ParetoNbdParams p{k.r, k.alpha, k.s, k.beta};
-        EXPECT_NEAR(pareto_nbd_log_likelihood(p, k.x, k.t_x, k.T), k.ll, rel(k.ll))
+        EXPECT_NEAR(log_likelihood(p, k.x, k.t_x, k.T), k.ll, rel(k.ll))
             << k.r << " " << k.alpha << " " << k.s << " " << k.beta << " x=" << k.x;
         ParetoNbdFitState state;
         state.add(k.x, k.t_x, k.T, 2.0);
@@ -83,12 +87,12 @@ TEST(ParetoNbd, LogLikelihoodMatchesReference) {
 
 TEST(ParetoNbd, LogLikelihoodIsContinuousAcrossAlphaEqualsBeta) {
     const double x = 3, t_x = 20, T = 30;
-    const double at = pareto_nbd_log_likelihood({0.7, 10.0, 0.9, 10.0}, x, t_x, T);
+    const double at = log_likelihood({0.7, 10.0, 0.9, 10.0}, x, t_x, T);
     // The branches (alpha >= beta, alpha < beta) meet without a jump: the
     // second difference across alpha = beta is ~0.
     for (double eps : {1e-12, 1e-9, 1e-6}) {
-        const double up = pareto_nbd_log_likelihood({0.7, 10.0 + eps, 0.9, 10.0}, x, t_x, T);
-        const double down = pareto_nbd_log_likelihood({0.7, 10.0 - eps, 0.9, 10.0}, x, t_x, T);
+        const double up = log_likelihood({0.7, 10.0 + eps, 0.9, 10.0}, x, t_x, T);
+        const double down = log_likelihood({0.7, 10.0 - eps, 0.9, 10.0}, x, t_x, T);
         EXPECT_NEAR(up + down - 2 * at, 0.0, 1e-13) << eps;
         EXPECT_NEAR(up, at, 0.05 * eps + 1e-13) << eps;
     }
@@ -96,97 +100,62 @@ TEST(ParetoNbd, LogLikelihoodIsContinuousAcrossAlphaEqualsBeta) {
 
 TEST(ParetoNbd, PredictionsMatchReference) {
     for (const PredictionReference &k : kPredictions) {
-        const ParetoNbdParams p{k.r, k.alpha, k.s, k.beta};
+        const ParetoNbdModel model({k.r, k.alpha, k.s, k.beta});
+        const LifetimeCustomer c{k.x, k.t_x, k.T};
         SCOPED_TRACE(std::to_string(k.r) + " x=" + std::to_string(k.x));
-        EXPECT_NEAR(pareto_nbd_probability_alive(p, k.x, k.t_x, k.T), k.alive, 1e-12);
-        EXPECT_NEAR(pareto_nbd_expected_purchases(p, 39, k.x, k.t_x, k.T), k.expected, rel(k.expected));
-        EXPECT_NEAR(pareto_nbd_probability_purchases(p, 0, 20, k.x, k.t_x, k.T), k.p0, 1e-11);
-        EXPECT_NEAR(pareto_nbd_probability_purchases(p, 1, 20, k.x, k.t_x, k.T), k.p1, 1e-11);
-        EXPECT_NEAR(pareto_nbd_probability_purchases(p, 4, 20, k.x, k.t_x, k.T), k.p4, 1e-11);
+        EXPECT_NEAR(model.probability_alive(c), k.alive, 1e-12);
+        EXPECT_NEAR(model.expected_purchases(39, c), k.expected, rel(k.expected));
+        EXPECT_NEAR(model.probability_purchases(0, 20, c), k.p0, 1e-11);
+        EXPECT_NEAR(model.probability_purchases(1, 20, c), k.p1, 1e-11);
+        EXPECT_NEAR(model.probability_purchases(4, 20, c), k.p4, 1e-11);
     }
     // New customers, t = 10: P(X = 0, 1, 2).
-    const ParetoNbdParams p{0.55, 10.58, 0.61, 11.67};
-    EXPECT_NEAR(pareto_nbd_probability_purchases_new(p, 0, 10), 0.74144240617097951, 1e-12);
-    EXPECT_NEAR(pareto_nbd_probability_purchases_new(p, 1, 10), 0.16242995294367149, 1e-12);
-    EXPECT_NEAR(pareto_nbd_probability_purchases_new(p, 2, 10), 0.056701456122095396, 1e-12);
-    const ParetoNbdParams q{2.0, 1.0, 0.3, 50.0};
-    EXPECT_NEAR(pareto_nbd_probability_purchases_new(q, 0, 10), 0.013066300335868602, 1e-12);
-    EXPECT_NEAR(pareto_nbd_probability_purchases_new(q, 2, 10), 0.023561272821107414, 1e-12);
+    const ParetoNbdModel p({0.55, 10.58, 0.61, 11.67});
+    EXPECT_NEAR(p.probability_purchases_new(0, 10), 0.74144240617097951, 1e-12);
+    EXPECT_NEAR(p.probability_purchases_new(1, 10), 0.16242995294367149, 1e-12);
+    EXPECT_NEAR(p.probability_purchases_new(2, 10), 0.056701456122095396, 1e-12);
+    const ParetoNbdModel q({2.0, 1.0, 0.3, 50.0});
+    EXPECT_NEAR(q.probability_purchases_new(0, 10), 0.013066300335868602, 1e-12);
+    EXPECT_NEAR(q.probability_purchases_new(2, 10), 0.023561272821107414, 1e-12);
     // E[X(t)] at s = 1 is the limit r beta/alpha ln(1 + t/beta).
-    EXPECT_NEAR(pareto_nbd_expected_purchases_new({0.5, 4.0, 1.0, 8.0}, 12.0), 0.5 * 8.0 / 4.0 * std::log1p(1.5), 1e-14);
+    EXPECT_NEAR(ParetoNbdModel({0.5, 4.0, 1.0, 8.0}).expected_purchases_new(12.0), 0.5 * 8.0 / 4.0 * std::log1p(1.5),
+                1e-14);
 }
 
 TEST(ParetoNbd, ProbabilitiesSumToOneAndAverageToTheExpectation) {
-    const ParetoNbdParams p{0.55, 10.58, 0.61, 11.67};
+    const ParetoNbdModel model({0.55, 10.58, 0.61, 11.67});
     for (const LifetimeCustomer c : {LifetimeCustomer{0, 0, 38.86}, LifetimeCustomer{2, 30.43, 38.86},
-                                     LifetimeCustomer{12, 37.0, 38.0}}) {
-        double total = 0.0, mean = 0.0;
-        for (int n = 0; n <= 200; ++n) {
-            const double pn = pareto_nbd_probability_purchases(p, n, 52, c.x, c.t_x, c.T);
-            total += pn;
-            mean += n * pn;
-        }
-        EXPECT_NEAR(total, 1.0, 1e-9) << c.x;
-        EXPECT_NEAR(mean, pareto_nbd_expected_purchases(p, 52, c.x, c.t_x, c.T), 1e-7) << c.x;
-    }
+                                     LifetimeCustomer{12, 37.0, 38.0}})
+        expect_distribution_of_purchases(model, c, 52, 200, 1e-9, 1e-7);
 }
 
 TEST(ParetoNbd, GradientMatchesFiniteDifferences) {
     ParetoNbdFitState state;
     for (const LlReference &k : kLl) state.add(k.x, k.t_x, k.T, 1.0 + k.x);
     for (const ParetoNbdParams p : {ParetoNbdParams{0.55, 10.58, 0.61, 11.67}, ParetoNbdParams{2.0, 1.0, 0.3, 50.0},
-                                    ParetoNbdParams{0.8, 20.0, 1.5, 3.0}, ParetoNbdParams{0.4, 7.0, 2.0, 7.0}}) {
-        std::vector<double> grad;
-        state.log_likelihood(p, &grad);
-        const double v[4] = {p.r, p.alpha, p.s, p.beta};
-        for (int i = 0; i < 4; ++i) {
-            double up[4] = {v[0], v[1], v[2], v[3]}, down[4] = {v[0], v[1], v[2], v[3]};
-            const double h = 1e-6 * v[i];
-            up[i] += h;
-            down[i] -= h;
-            const double fd = (state.log_likelihood({up[0], up[1], up[2], up[3]}) -
-                               state.log_likelihood({down[0], down[1], down[2], down[3]})) /
-                              (2 * h);
-            EXPECT_NEAR(grad[i], fd, 1e-6 * std::max(1.0, std::abs(fd))) << "parameter " << i << " at " << p.alpha;
-        }
-    }
+                                    ParetoNbdParams{0.8, 20.0, 1.5, 3.0}, ParetoNbdParams{0.4, 7.0, 2.0, 7.0}})
+        expect_gradient_matches_finite_differences(state, p);
 }
 
 TEST(ParetoNbd, SimulationRecoversParameters) {
-    SimulationSpec spec;
-    spec.customers = 20000;
-    spec.age_min = 20;
-    spec.age_max = 60;
-    spec.seed = 77;
-    const double truth[4] = {0.6, 8.0, 0.8, 12.0};
-    ParetoNbdFitState state;
-    for (const auto &c : simulate_pareto_nbd(truth[0], truth[1], truth[2], truth[3], spec)) state.add(c.x, c.t_x, c.T);
-    const FitResult fit = state.fit();
-    ASSERT_TRUE(fit.converged) << fit.message;
-    ASSERT_TRUE(fit.std_errors_available);
-    for (int i = 0; i < 4; ++i) {
-        EXPECT_LT(fit.std_errors[i], 0.35 * truth[i]) << fit.names[i];
-        EXPECT_NEAR(fit.params[i], truth[i], 4 * fit.std_errors[i]) << fit.names[i];
-    }
+    const std::vector<double> truth = {0.6, 8.0, 0.8, 12.0};
+    const auto state = transaction_state<ParetoNbdFitState>(
+        simulate_pareto_nbd(truth[0], truth[1], truth[2], truth[3], simulation(20000, 77, 20, 60)));
+    expect_recovers(state.fit(), truth, 0.35);
 }
 
 TEST(ParetoNbd, WeightedMergedAndSerializedEqualTheWhole) {
-    SimulationSpec spec;
-    spec.customers = 3000;
+    SimulationSpec spec = simulation(3000, 11);
     spec.granularity = 1.0 / 7;
-    spec.seed = 11;
     const auto customers = simulate_pareto_nbd(0.5, 10.0, 0.6, 12.0, spec);
-    ParetoNbdFitState whole, grouped, left, right;
-    std::map<std::tuple<double, double, double>, int> counts;
+    ParetoNbdFitState whole, left, right;
     for (std::size_t i = 0; i < customers.size(); ++i) {
         const auto &c = customers[i];
         whole.add(c.x, c.t_x, c.T);
         (i % 2 ? left : right).add(c.x, c.t_x, c.T);
-        ++counts[{c.x, c.t_x, c.T}];
     }
-    for (const auto &[key, n] : counts) grouped.add(std::get<0>(key), std::get<1>(key), std::get<2>(key), n);
-    auto bytes = to_bytes(right);
-    left.merge(testing::read_as<ParetoNbdFitState>(bytes.data(), bytes.size()));
+    const auto grouped = grouped_state<ParetoNbdFitState>(customers);
+    left.merge(round_trip(right));
     const FitResult a = whole.fit(), b = grouped.fit(), c = left.fit();
     ASSERT_TRUE(a.converged) << a.message;
     EXPECT_EQ(a.params, b.params);
@@ -200,19 +169,11 @@ TEST(ParetoNbd, DegenerateInputsGiveFiniteResults) {
     for (int i = 0; i < 100; ++i) none.add(0, 0, 10 + i % 30);
     const FitResult fit = none.fit();
     EXPECT_FALSE(fit.converged);
-    EXPECT_FALSE(fit.message.empty());
-    for (double v : fit.params) EXPECT_TRUE(std::isfinite(v) && v > 0);
-    EXPECT_TRUE(std::isfinite(fit.log_likelihood));
-    EXPECT_NO_THROW(FitResult::from_json(fit.to_json(), "pareto_nbd"));
+    expect_finite_fit(fit);
 
     ParetoNbdFitState one;
     one.add(4, 20, 30);
-    const FitResult single = one.fit();
-    for (double v : single.params) EXPECT_TRUE(std::isfinite(v) && v > 0);
-    EXPECT_TRUE(std::isfinite(single.log_likelihood));
-    if (!single.converged) {
-        EXPECT_FALSE(single.message.empty());
-    }
+    expect_finite_fit(one.fit());
 }
 
 TEST(ParetoNbd, RejectsBadInput) {
@@ -227,8 +188,8 @@ TEST(ParetoNbd, RejectsBadInput) {
     EXPECT_THROW(s.add(2, 0, 4), Error);
     EXPECT_THROW(s.add(2, 1, 4, 0), Error);
     EXPECT_THROW(s.fit(), Error);
-    EXPECT_THROW(pareto_nbd_probability_alive({1, 1, -1, 1}, 1, 1, 2), Error);
-    EXPECT_THROW(pareto_nbd_probability_purchases({1, 1, 1, 1}, -1, 1, 1, 1, 2), Error);
+    EXPECT_THROW(ParetoNbdModel({1, 1, -1, 1}).probability_alive({1, 1, 2}), Error);
+    EXPECT_THROW(ParetoNbdModel({1, 1, 1, 1}).probability_purchases(-1, 1, {1, 1, 2}), Error);
 }
 
 TEST(ParetoNbd, ModelInterface) {

@@ -12,22 +12,21 @@
 #include "core/lifetime/gamma_gamma.hpp"
 #include "core/lifetime/pareto_nbd.hpp"
 #include "core/lifetime/simulate.hpp"
+#include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {
 namespace {
 
+using namespace test_support;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 FitResult fitted_bgnbd() {
-    SimulationSpec spec;
-    spec.customers = 3000;
-    spec.seed = 31;
+    SimulationSpec spec = simulation(3000, 31);
     spec.spend_p = 6;
     spec.spend_q = 4;
     spec.spend_gamma = 15;
-    BgNbdFitState s;
-    for (const auto &c : simulate_bgnbd(0.4, 5.0, 0.7, 3.0, spec)) s.add(c.x, c.t_x, c.T);
-    return s.fit();
+    return transaction_state<BgNbdFitState>(simulate_bgnbd(0.4, 5.0, 0.7, 3.0, spec)).fit();
 }
 
 TEST(LifetimePredict, ClvWithoutDiscountTelescopes) {
