@@ -15,10 +15,6 @@
 
 namespace personalize::als {
 
-namespace {
-
-}  // namespace
-
 const char *als_solver_name(AlsSolver solver) {
     return solver == AlsSolver::Cholesky ? "cholesky" : "cg";
 }
