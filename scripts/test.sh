@@ -5,8 +5,9 @@
 #      then the integration checks and the upgrade from 0.1.0 (ALTER EXTENSION
 #      ... UPDATE, pg_dump/pg_restore; test/upgrade/run.sh) on such clusters;
 #   3. when ../shared/data exists: validations against published numbers;
-#   4. the offer rule fuzzer (libFuzzer, ASan + UBSan) for 60 s (FUZZ_SECONDS),
-#      skipped with a message when clang or its fuzzer runtime is missing.
+#   4. the fuzzers of the offer rule language and of the byte format (libFuzzer,
+#      ASan + UBSan), 60 s in all (FUZZ_SECONDS), each counted; skipped with a
+#      message when clang or its fuzzer runtime is missing.
 # Installs missing Debian packages first (apt-get; sudo when not root).
 # Options: --sanitize  also build and run the unit tests with ASan + UBSan.
 set -uo pipefail
@@ -102,17 +103,15 @@ else
     echo "skipped: $shared not found (the validations need the real datasets)"
 fi
 
-section "fuzz: offer rule language (${FUZZ_SECONDS:-60} s, clang, ASan + UBSan)"
+section "fuzz: offer rule language and byte format (${FUZZ_SECONDS:-60} s in all, clang, ASan + UBSan)"
 test/fuzz/run.sh "${FUZZ_SECONDS:-60}" >"$log_dir/fuzz.log" 2>&1
 grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log" || tail -40 "$log_dir/fuzz.log"
-if grep -q '^PASS ' "$log_dir/fuzz.log"; then
-    count 1 0
-elif grep -q '^SKIP ' "$log_dir/fuzz.log"; then
-    :  # no clang: reported above, not counted
-else
-    grep -vE '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log" | tail -20
-    count 0 1
-fi
+# One line per fuzz target; SKIP (no clang) is reported above, not counted.
+ok=$(grep -c '^PASS ' "$log_dir/fuzz.log")
+bad=$(grep -c '^FAIL ' "$log_dir/fuzz.log")
+if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && ! grep -q '^SKIP ' "$log_dir/fuzz.log"; then bad=1; fi
+[ "$bad" -gt 0 ] && grep -vE '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log" | tail -20
+count "$ok" "$bad"
 
 echo
 echo "all tests took $SECONDS s"

@@ -224,6 +224,23 @@ SELECT s.m::text = p.m::text AS same_model, (personalize.als_model_info(p.m)).cu
        (personalize.als_model_info(p.m)).interactions
 FROM serial_model s, parallel_model p;
 
+-- A model stored by 0.1.0 (its text form is its bytes) stays readable:
+-- rows (1, 10, 1), (1, 20, 2), (2, 20, 1), 2 factors, 3 iterations, seed 7.
+CREATE TEMP TABLE model_010 AS SELECT (
+    '\x414c4d3101000000020000000000000002000000000000000200000000000000'
+    '03000000000000000300000003000000000000000000e03f0000000000001440'
+    '07000000000000006fccd9fe742ac23f6a5b78be40ca58d70000000000000000'
+    '0000000000000000000000000000000000000000000000000000000000000000'
+    '010000000000000002000000000000000a000000000000001400000000000000'
+    '0000000000000000020000000000000003000000000000000000000001000000'
+    '01000000000000000e811ebb29d3973f1f3e403f401a493fa10be1bee2a13e3f'
+    '7d15b43ee420473f')::personalize.als_model AS m;
+SELECT i.customers, i.items, i.interactions, i.factors, i.iterations, i.seed, i.solver, i.bytes
+FROM model_010, personalize.als_model_info(m) i;
+SELECT r.rank, r.item_id FROM model_010, personalize.als_recommend(m, 2, 5) r;
+SELECT pg_temp.error_of(format('SELECT %L::personalize.als_model', overlay(m::text PLACING '02' FROM 11 FOR 2)))
+FROM model_010;
+
 SELECT personalize.live_cpp_objects() AS live_at_end;
 DROP TABLE als_rows;
 DROP SCHEMA als_shop CASCADE;

@@ -81,3 +81,14 @@ FROM (SELECT order_id, array_agg(DISTINCT product_id ORDER BY product_id) AS ite
 FULL JOIN personalize.unnest_baskets((SELECT b FROM serial_value)) u ON u.basket_id = plain.order_id
 WHERE u.items IS DISTINCT FROM plain.items;
 DROP TABLE basket_lines, order_arrays;
+
+-- Values stored by 0.1.0 stay readable: these are the stored bytes of
+-- {1:{10,20},7:{10}} as 0.1.0 wrote them (a cast without function hands raw
+-- bytes to the type, as a value read from disk is).
+CREATE CAST (bytea AS personalize.baskets) WITHOUT FUNCTION;
+SELECT v::text AS from_010, (personalize.basket_stats(v)).*, v::text::personalize.baskets::text = v::text AS round_trip
+FROM (SELECT ('\x50424b3100000000020000000000000003000000000000000100000000000000'
+              '0700000000000000020000000000000003000000000000000a00000000000000'
+              '14000000000000000a00000000000000'::bytea)::personalize.baskets AS v) stored;
+SELECT pg_temp.error_of($$SELECT ('\x50424b3102000000'::bytea)::personalize.baskets::text$$);
+DROP CAST (bytea AS personalize.baskets);

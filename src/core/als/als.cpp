@@ -1,31 +1,19 @@
-// ALS options, the als_fit input collector and the stored form of a trained
-// model. The training itself is in als_training.cpp.
+// ALS options, the als_fit input collector and aggregate state, and the
+// stored form of a trained model. The training itself is in training.cpp.
 #include "core/als/als.hpp"
 
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <string>
 
 #include "core/als/model.hpp"
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 #include "core/common/json_writer.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::als {
-
-namespace {
-
-constexpr std::uint32_t kCollectorTag = 0x31534C41;  // "ALS1": bumps when the row layout changes
-constexpr std::size_t kCollectorHeader = 16;
-
-[[noreturn]] void corrupted(const char *what) {
-    throw Error(ErrorCode::DataCorrupted, std::string("als_fit: serialized state is corrupted: ") + what);
-}
-
-std::size_t padded(std::size_t bytes) { return (bytes + 7) & ~static_cast<std::size_t>(7); }
-
-}  // namespace
 
 const char *als_solver_name(AlsSolver solver) {
     return solver == AlsSolver::Cholesky ? "cholesky" : "cg";
@@ -64,33 +52,68 @@ void AlsCollector::add(std::int64_t customer, std::int64_t item, double strength
 
 void AlsCollector::merge(const AlsCollector &other) { rows_.append(other.rows_.data(), other.rows_.data() + other.rows_.size()); }
 
-std::size_t AlsCollector::serialized_size() const { return kCollectorHeader + rows_.size() * sizeof(Row); }
-
-void AlsCollector::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "als_fit: serialization buffer size mismatch");
-    const std::uint32_t tag = kCollectorTag, row_size = sizeof(Row);
-    const std::uint64_t count = rows_.size();
-    std::memcpy(out, &tag, 4);
-    std::memcpy(out + 4, &row_size, 4);
-    std::memcpy(out + 8, &count, 8);
-    if (count != 0) std::memcpy(out + kCollectorHeader, rows_.data(), rows_.size() * sizeof(Row));
+// Layout after the header: u64 rows, then (i64 customer, i64 item, f64
+// strength) per row.
+void AlsCollector::write(ByteWriter &out) const {
+    static_assert(sizeof(Row) == 24, "a row is three 8-byte fields without padding");
+    out.header(byte_formats::kAlsRows);
+    out.put_counted(rows_);
 }
 
-void AlsCollector::append_serialized(const unsigned char *data, std::size_t size) {
-    if (size < kCollectorHeader) corrupted("too short");
-    std::uint32_t tag, row_size;
-    std::uint64_t count;
-    std::memcpy(&tag, data, 4);
-    std::memcpy(&row_size, data + 4, 4);
-    std::memcpy(&count, data + 8, 8);
-    if (tag != kCollectorTag || row_size != sizeof(Row)) corrupted("wrong tag");
-    if (count > (size - kCollectorHeader) / sizeof(Row) || size - kCollectorHeader != count * sizeof(Row))
-        corrupted("length does not match");
-    const std::size_t first = rows_.size();
-    rows_.resize(first + static_cast<std::size_t>(count));
-    if (count != 0) std::memcpy(rows_.data() + first, data + kCollectorHeader, static_cast<std::size_t>(count) * sizeof(Row));
-    for (std::size_t i = first; i < rows_.size(); ++i)
-        if (!std::isfinite(rows_[i].strength) || rows_[i].strength <= 0) corrupted("bad strength");
+void AlsCollector::read(ByteReader &in) {
+    in.header(byte_formats::kAlsRows);
+    for (std::size_t i = in.append_counted(rows_); i < rows_.size(); ++i)
+        if (!std::isfinite(rows_[i].strength) || rows_[i].strength <= 0) in.corrupted("bad strength");
+}
+
+// ---------------------------------------------------------------- aggregate state
+
+void AlsFitState::set_options(const AlsOptions &o) {
+    same_for_every_row(
+        has_options, "als_fit",
+        [&] {
+            o.validate("als_fit");
+            options = o;
+        },
+        {{"factors", o.factors == options.factors},
+         {"iterations", o.iterations == options.iterations},
+         {"regularization", o.regularization == options.regularization},
+         {"alpha", o.alpha == options.alpha},
+         {"seed", o.seed == options.seed},
+         {"solver", o.solver == options.solver}});
+}
+
+// Layout after the header: u8 has_options, i64 factors, i64 iterations, f64
+// regularization, f64 alpha, u64 seed, u32 solver, i64 cg_steps, then the
+// rows (a value with its own header).
+void AlsFitState::write(ByteWriter &out) const {
+    out.header(byte_formats::kAlsFitState);
+    out.put_bool(has_options);
+    out.put(options.factors);
+    out.put(options.iterations);
+    out.put(options.regularization);
+    out.put(options.alpha);
+    out.put(options.seed);
+    out.put(static_cast<std::uint32_t>(options.solver));
+    out.put(options.cg_steps);
+    rows.write(out);
+}
+
+void AlsFitState::read(ByteReader &in) {
+    in.header(byte_formats::kAlsFitState);
+    const bool given = in.get_bool();
+    AlsOptions o;
+    o.factors = in.get<std::int64_t>();
+    o.iterations = in.get<std::int64_t>();
+    o.regularization = in.get<double>();
+    o.alpha = in.get<double>();
+    o.seed = in.get<std::uint64_t>();
+    const auto solver = in.get<std::uint32_t>();
+    o.cg_steps = in.get<std::int64_t>();
+    if (solver > 1) in.corrupted("bad solver");
+    o.solver = static_cast<AlsSolver>(solver);
+    if (given) in.validated("bad options", [&] { set_options(o); });
+    rows.read(in);
 }
 
 // ---------------------------------------------------------------- model bytes
@@ -121,32 +144,29 @@ AlsHeader header_of(const AlsTrainedModel &m) {
     return h;
 }
 
-// Copies `bytes` to out + at and zero-pads to a multiple of 8; returns the next offset.
-std::size_t put_section(unsigned char *out, std::size_t at, const void *data, std::size_t bytes) {
-    if (bytes != 0) std::memcpy(out + at, data, bytes);
-    const std::size_t end = at + padded(bytes);
-    if (end > at + bytes) std::memset(out + at + bytes, 0, end - at - bytes);
-    return end;
-}
-
 }  // namespace
 
-std::size_t AlsTrainedModel::serialized_size() const { return header_of(*this).total_size(); }
-
-void AlsTrainedModel::serialize(unsigned char *out, std::size_t size) const {
-    AlsHeader h = header_of(*this);
-    if (size != h.total_size() || size == 0) throw Error(ErrorCode::Internal, "als_fit: model buffer size mismatch");
+// The layout of core/als/model.hpp; the fingerprint is written last, over
+// the finished bytes.
+void AlsTrainedModel::write(ByteWriter &out) const {
+    const AlsHeader h = header_of(*this);
+    const std::size_t start = out.size(), size = h.total_size();
+    if (size == 0 || start != 0) throw Error(ErrorCode::Internal, "als_fit: model layout mismatch");
     h.write(out);
-    std::size_t at = kAlsHeaderSize;
-    at = put_section(out, at, customer_ids.data(), customer_ids.size() * sizeof(std::int64_t));
-    at = put_section(out, at, item_ids.data(), item_ids.size() * sizeof(std::int64_t));
-    at = put_section(out, at, offsets.data(), offsets.size() * sizeof(std::uint64_t));
-    at = put_section(out, at, history.data(), history.size() * sizeof(std::uint32_t));
-    at = put_section(out, at, customer_factors.data(), customer_factors.size() * sizeof(float));
-    at = put_section(out, at, item_factors.data(), item_factors.size() * sizeof(float));
-    if (at != size) throw Error(ErrorCode::Internal, "als_fit: model layout mismatch");
-    h.fingerprint = als_fingerprint(out, size);
-    h.write(out);
+    out.put_array(customer_ids.data(), customer_ids.size());
+    out.pad_to(8);
+    out.put_array(item_ids.data(), item_ids.size());
+    out.pad_to(8);
+    out.put_array(offsets.data(), offsets.size());
+    out.pad_to(8);
+    out.put_array(history.data(), history.size());
+    out.pad_to(8);
+    out.put_array(customer_factors.data(), customer_factors.size());
+    out.pad_to(8);
+    out.put_array(item_factors.data(), item_factors.size());
+    out.pad_to(8);
+    if (out.size() - start != size) throw Error(ErrorCode::Internal, "als_fit: model layout mismatch");
+    if (!out.measuring()) out.overwrite(start + kAlsFingerprintAt, als_fingerprint(out.data() + start, size));
 }
 
 }  // namespace personalize::als

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/common/bytes.hpp"
 #include "core/common/charged_vector.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
@@ -85,11 +86,10 @@ public:
     bool empty() const { return rows_.empty(); }
     MemoryBudget &budget() { return budget_; }
 
-    // Flat byte form of the rows (serialfunc / deserialfunc); append_serialized
-    // checks the bytes (DataCorrupted) and adds the rows.
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    void append_serialized(const unsigned char *data, std::size_t size);
+    // The byte form of the rows (core/common/bytes.hpp); read() checks the
+    // bytes (DataCorrupted) and adds their rows.
+    void write(ByteWriter &out) const;
+    void read(ByteReader &in);
 
     struct Row {
         std::int64_t customer;
@@ -101,6 +101,23 @@ public:
 private:
     MemoryBudget budget_;
     ChargedVector<Row> rows_;
+};
+
+// The state of the als_fit() aggregate: the rows and the options every row
+// must agree on. Not movable (see AlsCollector).
+struct AlsFitState {
+    explicit AlsFitState(MemoryBudget budget) : rows(std::move(budget)) {}
+
+    AlsCollector rows;
+    bool has_options = false;
+    AlsOptions options;
+
+    // Sets (first row: validated, InvalidParameter) or checks the options.
+    void set_options(const AlsOptions &o);
+    // The byte form (serialfunc / deserialfunc); read() adds a serialised
+    // state's options and rows (DataCorrupted on bad bytes).
+    void write(ByteWriter &out) const;
+    void read(ByteReader &in);
 };
 
 // A fitted model, as the arrays of its stored form (core/als/model.hpp
@@ -119,10 +136,9 @@ public:
     ChargedVector<float> customer_factors;      // customers x factors, row-major
     ChargedVector<float> item_factors;          // items x factors, row-major
 
-    std::size_t serialized_size() const;
-    // Writes the stored form (with its fingerprint) into exactly
-    // serialized_size() bytes; `out` need not be aligned.
-    void serialize(unsigned char *out, std::size_t size) const;
+    // The stored form, fingerprint included (a whole value: `out` must be
+    // empty). The bytes need not be aligned.
+    void write(ByteWriter &out) const;
 };
 
 // Fits the model; consumes (frees) the collector's rows. At least one row

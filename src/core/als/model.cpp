@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 
 namespace personalize::als {
@@ -18,26 +19,20 @@ namespace {
 
 using RowMatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// Header field offsets.
-constexpr std::size_t kMagicAt = 0, kVersionAt = 4, kFactorsAt = 8, kSolverAt = 12, kCustomersAt = 16,
-                      kItemsAt = 24, kInteractionsAt = 32, kIterationsAt = 40, kCgStepsAt = 44,
-                      kRegularizationAt = 48, kAlphaAt = 56, kSeedAt = 64, kLossAt = 72, kFingerprintAt = 80;
 constexpr std::uint64_t kMaxRows = 0xFFFFFFFEull;
 constexpr std::uint64_t kMaxInteractions = 1ull << 40;
 
+constexpr const char *kWhat = "als_model";
+
 [[noreturn]] void corrupted(const std::string &what) {
-    throw Error(ErrorCode::DataCorrupted, "als_model: the value is corrupted: " + what);
+    throw Error(ErrorCode::DataCorrupted, std::string(kWhat) + ": the value is corrupted: " + what);
 }
 
-template <typename T>
-T get(const unsigned char *data, std::size_t at) {
-    T v;
+// A little-endian word of the bytes, for the fingerprint.
+std::uint64_t word_at(const unsigned char *data, std::size_t at) {
+    std::uint64_t v;
     std::memcpy(&v, data + at, sizeof v);
     return v;
-}
-template <typename T>
-void put(unsigned char *out, std::size_t at, T v) {
-    std::memcpy(out + at, &v, sizeof v);
 }
 
 std::size_t padded(std::size_t bytes) { return (bytes + 7) & ~static_cast<std::size_t>(7); }
@@ -95,41 +90,47 @@ std::size_t AlsHeader::total_size() const {
            padded(4 * nu * f) + padded(4 * ni * f);
 }
 
-void AlsHeader::write(unsigned char *out) const {
-    std::memset(out, 0, kAlsHeaderSize);
-    put<std::uint32_t>(out, kMagicAt, kAlsMagic);
-    put<std::uint32_t>(out, kVersionAt, kAlsVersion);
-    put<std::uint32_t>(out, kFactorsAt, factors);
-    put<std::uint32_t>(out, kSolverAt, static_cast<std::uint32_t>(solver));
-    put<std::uint64_t>(out, kCustomersAt, customers);
-    put<std::uint64_t>(out, kItemsAt, items);
-    put<std::uint64_t>(out, kInteractionsAt, interactions);
-    put<std::uint32_t>(out, kIterationsAt, iterations);
-    put<std::uint32_t>(out, kCgStepsAt, cg_steps);
-    put<double>(out, kRegularizationAt, regularization);
-    put<double>(out, kAlphaAt, alpha);
-    put<std::int64_t>(out, kSeedAt, seed);
-    put<double>(out, kLossAt, loss);
-    put<std::uint64_t>(out, kFingerprintAt, fingerprint);
+void AlsHeader::write(ByteWriter &out) const {
+    const std::size_t start = out.size();
+    out.header(byte_formats::kAlsModel);
+    out.put(factors);
+    out.put(static_cast<std::uint32_t>(solver));
+    out.put(customers);
+    out.put(items);
+    out.put(interactions);
+    out.put(iterations);
+    out.put(cg_steps);
+    out.put(regularization);
+    out.put(alpha);
+    out.put(seed);
+    out.put(loss);
+    if (out.size() - start != kAlsFingerprintAt) throw Error(ErrorCode::Internal, "als_model: header layout mismatch");
+    out.put(fingerprint);
+    out.pad_to(kAlsHeaderSize);
 }
 
 AlsHeader AlsHeader::read(const unsigned char *data, std::size_t size) {
-    if (size < kAlsHeaderSize) corrupted("too short");
-    if (get<std::uint32_t>(data, kMagicAt) != kAlsMagic) corrupted("not an ALS model (wrong magic number)");
-    if (get<std::uint32_t>(data, kVersionAt) != kAlsVersion) corrupted("unknown format version");
+    ByteReader in(data, size, kWhat);
+    return read(in);
+}
+
+AlsHeader AlsHeader::read(ByteReader &in) {
+    if (in.remaining() < kAlsHeaderSize) corrupted("too short");
+    in.header(byte_formats::kAlsModel);
     AlsHeader h;
-    h.factors = get<std::uint32_t>(data, kFactorsAt);
-    const auto solver = get<std::uint32_t>(data, kSolverAt);
-    h.customers = get<std::uint64_t>(data, kCustomersAt);
-    h.items = get<std::uint64_t>(data, kItemsAt);
-    h.interactions = get<std::uint64_t>(data, kInteractionsAt);
-    h.iterations = get<std::uint32_t>(data, kIterationsAt);
-    h.cg_steps = get<std::uint32_t>(data, kCgStepsAt);
-    h.regularization = get<double>(data, kRegularizationAt);
-    h.alpha = get<double>(data, kAlphaAt);
-    h.seed = get<std::int64_t>(data, kSeedAt);
-    h.loss = get<double>(data, kLossAt);
-    h.fingerprint = get<std::uint64_t>(data, kFingerprintAt);
+    h.factors = in.get<std::uint32_t>();
+    const auto solver = in.get<std::uint32_t>();
+    h.customers = in.get<std::uint64_t>();
+    h.items = in.get<std::uint64_t>();
+    h.interactions = in.get<std::uint64_t>();
+    h.iterations = in.get<std::uint32_t>();
+    h.cg_steps = in.get<std::uint32_t>();
+    h.regularization = in.get<double>();
+    h.alpha = in.get<double>();
+    h.seed = in.get<std::int64_t>();
+    h.loss = in.get<double>();
+    h.fingerprint = in.get<std::uint64_t>();
+    in.skip_padding(kAlsHeaderSize);
     if (solver > 1) corrupted("bad solver");
     h.solver = static_cast<AlsSolver>(solver);
     if (h.factors < 1 || h.factors > kAlsMaxFactors) corrupted("bad factor count");
@@ -150,7 +151,7 @@ std::uint64_t als_fingerprint(const unsigned char *data, std::size_t size) {
     std::uint64_t h = 0x27D4EB2F165667C5ull ^ static_cast<std::uint64_t>(size);
     std::size_t at = 0;
     for (; at + 8 <= size; at += 8) {
-        std::uint64_t w = at == kFingerprintAt ? 0 : get<std::uint64_t>(data, at);
+        std::uint64_t w = at == kAlsFingerprintAt ? 0 : word_at(data, at);
         h = rotl(h ^ (w * 0xC2B2AE3D27D4EB4Full), 31) * 0x9E3779B97F4A7C15ull;
     }
     for (; at < size; ++at) h = rotl(h ^ (data[at] * 0x165667B19E3779F9ull), 11) * 0x9E3779B97F4A7C15ull;
@@ -167,18 +168,25 @@ AlsModelView AlsModelView::open(const unsigned char *data, std::size_t size) {
     if (reinterpret_cast<std::uintptr_t>(data) % 8 != 0)
         throw Error(ErrorCode::Internal, "als_model: model bytes are not 8-byte aligned");
     AlsModelView v;
-    v.header = AlsHeader::read(data, size);
+    ByteReader in(data, size, kWhat);
+    v.header = AlsHeader::read(in);
     const AlsHeader &h = v.header;
     if (h.total_size() != size) corrupted("the size does not match the header");
     if (als_fingerprint(data, size) != h.fingerprint) corrupted("the fingerprint does not match (bytes were changed)");
     const std::size_t nu = v.customers(), ni = v.items(), f = v.factors(), nnz = static_cast<std::size_t>(h.interactions);
-    std::size_t at = kAlsHeaderSize;
-    v.customer_ids = reinterpret_cast<const std::int64_t *>(data + at), at += padded(8 * nu);
-    v.item_ids = reinterpret_cast<const std::int64_t *>(data + at), at += padded(8 * ni);
-    v.offsets = reinterpret_cast<const std::uint64_t *>(data + at), at += padded(8 * (nu + 1));
-    v.history = reinterpret_cast<const std::uint32_t *>(data + at), at += padded(4 * nnz);
-    v.customer_factors = reinterpret_cast<const float *>(data + at), at += padded(4 * nu * f);
-    v.item_factors = reinterpret_cast<const float *>(data + at);
+    v.customer_ids = in.view_array<std::int64_t>(nu);
+    in.skip_padding(8);
+    v.item_ids = in.view_array<std::int64_t>(ni);
+    in.skip_padding(8);
+    v.offsets = in.view_array<std::uint64_t>(nu + 1);
+    in.skip_padding(8);
+    v.history = in.view_array<std::uint32_t>(nnz);
+    in.skip_padding(8);
+    v.customer_factors = in.view_array<float>(nu * f);
+    in.skip_padding(8);
+    v.item_factors = in.view_array<float>(ni * f);
+    in.skip_padding(8);
+    in.expect_end();
     for (std::size_t u = 1; u < nu; ++u)
         if (!(v.customer_ids[u - 1] < v.customer_ids[u])) corrupted("customer ids out of order");
     for (std::size_t i = 1; i < ni; ++i)

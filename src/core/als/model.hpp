@@ -2,9 +2,14 @@
 // what is computed from it: top-N for a customer, batch top-N, fold-in of a
 // new customer, scores.
 //
-// Layout (native byte order, every section starts at a multiple of 8 and is
+// Layout (the byte format of core/common/bytes.hpp, tag "ALM1" version 1 as
+// written by 0.1.0; every section starts at a multiple of 8 and is
 // zero-padded to one):
-//   header, kAlsHeaderSize bytes (AlsHeader's fields, see als_model.cpp)
+//   header, kAlsHeaderSize bytes: the format header, then AlsHeader's fields
+//           in declaration order (factors u32, solver u32, customers u64,
+//           items u64, interactions u64, iterations u32, cg_steps u32,
+//           regularization f64, alpha f64, seed i64, loss f64, fingerprint
+//           u64 at byte kAlsFingerprintAt), zero-padded
 //   customer_ids      int64  [customers]             ascending
 //   item_ids          int64  [items]                 ascending
 //   offsets           uint64 [customers + 1]         offsets[0] = 0, last = interactions
@@ -28,14 +33,14 @@
 #include <vector>
 
 #include "core/als/als.hpp"
+#include "core/common/bytes.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
 
 namespace personalize::als {
 
 constexpr std::size_t kAlsHeaderSize = 128;
-constexpr std::uint32_t kAlsMagic = 0x314D4C41;  // "ALM1"
-constexpr std::uint32_t kAlsVersion = 1;
+constexpr std::size_t kAlsFingerprintAt = 80;
 
 struct AlsHeader {
     std::uint32_t factors = 0;
@@ -55,9 +60,10 @@ struct AlsHeader {
     // overflow).
     std::size_t total_size() const;
     // Reads the header of stored bytes (at least kAlsHeaderSize of them;
-    // any alignment); DataCorrupted on a wrong magic / version / field.
+    // any alignment); DataCorrupted on a wrong tag / version / field.
     static AlsHeader read(const unsigned char *data, std::size_t size);
-    void write(unsigned char *out) const;  // kAlsHeaderSize bytes, fingerprint included
+    static AlsHeader read(ByteReader &in);
+    void write(ByteWriter &out) const;  // kAlsHeaderSize bytes, fingerprint included
 };
 
 // The fingerprint of stored bytes (the header's fingerprint field counts as 0).

@@ -7,11 +7,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 #include "core/common/json_writer.hpp"
 #include "core/common/same_for_every_row.hpp"
@@ -19,13 +19,6 @@
 namespace personalize::customers {
 
 namespace {
-
-constexpr std::uint32_t kCollectorTag = 0x31464D52;  // "RMF1": bumps when the layout changes
-constexpr std::size_t kHeader = 2 * sizeof(std::uint32_t) + sizeof(std::uint64_t);
-
-[[noreturn]] void corrupted(const char *what) {
-    throw Error(ErrorCode::DataCorrupted, std::string("rfm_breakpoints: serialized state is corrupted: ") + what);
-}
 
 void require_finite(double v, const char *function, const char *name) {
     if (!std::isfinite(v))
@@ -307,39 +300,31 @@ RfmBreakpoints RfmCollector::breakpoints(const Interrupt &interrupt) const {
     return out;
 }
 
-std::size_t RfmCollector::serialized_size() const { return kHeader + values_.size() * sizeof(double); }
-
-void RfmCollector::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "rfm_breakpoints: serialization buffer size mismatch");
-    const std::uint32_t tag = kCollectorTag;
-    const auto bins = static_cast<std::uint32_t>(bins_);
-    const auto count = static_cast<std::uint64_t>(values_.size());
-    std::memcpy(out, &tag, 4);
-    std::memcpy(out + 4, &bins, 4);
-    std::memcpy(out + 8, &count, 8);
-    if (!values_.empty()) std::memcpy(out + kHeader, values_.data(), values_.size() * sizeof(double));
+// Layout after the header: u32 bins (0: not set yet), u64 values, then the
+// values (recency, frequency, monetary per customer).
+void RfmCollector::write(ByteWriter &out) const {
+    out.header(byte_formats::kRfmValues);
+    out.put(static_cast<std::uint32_t>(bins_));
+    out.put_counted(values_);
 }
 
 RfmCollector RfmCollector::deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget) {
-    if (size < kHeader) corrupted("too short");
-    std::uint32_t tag, bins;
-    std::uint64_t count;
-    std::memcpy(&tag, data, 4);
-    std::memcpy(&bins, data + 4, 4);
-    std::memcpy(&count, data + 8, 8);
-    if (tag != kCollectorTag) corrupted("wrong tag");
-    if (bins != 0 && (bins < static_cast<std::uint32_t>(kRfmMinBins) || bins > static_cast<std::uint32_t>(kRfmMaxBins)))
-        corrupted("bad bins");
-    if (count % 3 != 0 || count > (size - kHeader) / sizeof(double) || (size - kHeader) != count * sizeof(double))
-        corrupted("length does not match");
-    RfmCollector c(std::move(budget));
-    c.bins_ = static_cast<int>(bins);
-    c.reserve_values(static_cast<std::size_t>(count));
-    c.values_.resize(static_cast<std::size_t>(count));
-    if (count != 0) std::memcpy(c.values_.data(), data + kHeader, static_cast<std::size_t>(count) * sizeof(double));
-    for (double v : c.values_)
-        if (!std::isfinite(v)) corrupted("non-finite value");
-    return c;
+    return read_whole(data, size, "rfm_breakpoints", [&](ByteReader &in) {
+        in.header(byte_formats::kRfmValues);
+        const auto bins = in.get<std::uint32_t>();
+        if (bins != 0 && (bins < static_cast<std::uint32_t>(kRfmMinBins) || bins > static_cast<std::uint32_t>(kRfmMaxBins)))
+            in.corrupted("bad bins");
+        const std::size_t count = in.get_count(sizeof(double));
+        if (count % 3 != 0) in.corrupted("not three values per customer");
+        RfmCollector c(std::move(budget));
+        c.bins_ = static_cast<int>(bins);
+        c.reserve_values(count);
+        c.values_.resize(count);
+        in.get_array(c.values_.data(), count);
+        for (double v : c.values_)
+            if (!std::isfinite(v)) in.corrupted("non-finite value");
+        return c;
+    });
 }
 
 }  // namespace personalize::customers

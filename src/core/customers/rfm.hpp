@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/bytes.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
 
@@ -97,10 +98,9 @@ public:
     // The quantiles. Charges its working copies to the budget.
     RfmBreakpoints breakpoints(const Interrupt &interrupt = Interrupt()) const;
 
-    // Flat byte form for parallel aggregation. deserialize() checks it and
-    // throws DataCorrupted on bad bytes.
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
+    // The byte form for parallel aggregation (core/common/bytes.hpp).
+    // deserialize() checks it and throws DataCorrupted on bad bytes.
+    void write(ByteWriter &out) const;
     static RfmCollector deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget);
 
 private:

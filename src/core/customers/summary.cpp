@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 #include "core/common/same_for_every_row.hpp"
 
@@ -12,41 +12,9 @@ namespace personalize::customers {
 
 namespace {
 
-constexpr std::uint32_t kFormatTag = 0x50435331;  // "PCS1": bumps when the layout changes
-
 std::string describe(double value) {
     if (std::isnan(value)) return "NaN";
     return value > 0 ? "Infinity" : "-Infinity";
-}
-
-// Minimal cursor over the serialized bytes; every read is bounds-checked
-// because a corrupted state must be an error, never an out-of-bounds read.
-class Reader {
-public:
-    Reader(const unsigned char *data, std::size_t size) : data_(data), size_(size) {}
-    template <typename T>
-    T read() {
-        if (size_ - pos_ < sizeof(T)) corrupted();
-        T value;
-        std::memcpy(&value, data_ + pos_, sizeof(T));
-        pos_ += sizeof(T);
-        return value;
-    }
-    bool at_end() const { return pos_ == size_; }
-    [[noreturn]] static void corrupted() {
-        throw Error(ErrorCode::DataCorrupted, "customer_summary: serialized state is corrupted");
-    }
-
-private:
-    const unsigned char *data_;
-    std::size_t size_;
-    std::size_t pos_ = 0;
-};
-
-template <typename T>
-unsigned char *write(unsigned char *out, T value) {
-    std::memcpy(out, &value, sizeof(T));
-    return out + sizeof(T);
 }
 
 }  // namespace
@@ -146,51 +114,49 @@ SummaryResult CustomerSummary::result() const {
     return r;
 }
 
-std::size_t CustomerSummary::serialized_size() const {
-    return sizeof(std::uint32_t) + sizeof(std::uint8_t) + sizeof(std::int64_t) + sizeof(std::int32_t) +
-           sizeof(double) + 3 * sizeof(std::int64_t) + sizeof(std::uint64_t) +
-           days_.size() * (sizeof(std::int32_t) + sizeof(double));
-}
-
-void CustomerSummary::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "customer_summary: serialization buffer size");
-    out = write(out, kFormatTag);
-    out = write(out, static_cast<std::uint8_t>(has_params_));
-    out = write(out, params_.as_of);
-    out = write(out, params_.as_of_day);
-    out = write(out, params_.unit_days);
-    out = write(out, orders_);
-    out = write(out, first_at_);
-    out = write(out, last_at_);
-    out = write(out, static_cast<std::uint64_t>(days_.size()));
+// Layout after the header: u8 has_params, i64 as_of, i32 as_of_day, f64
+// unit_days, i64 orders, i64 first_at, i64 last_at, u64 days, then
+// (i32 day, f64 amount) per purchase day, ascending by day.
+void CustomerSummary::write(ByteWriter &out) const {
+    out.header(byte_formats::kCustomerSummary);
+    out.put_bool(has_params_);
+    out.put(params_.as_of);
+    out.put(params_.as_of_day);
+    out.put(params_.unit_days);
+    out.put(orders_);
+    out.put(first_at_);
+    out.put(last_at_);
+    out.put_count(days_.size());
     for (const DayTotal &d : days_) {
-        out = write(out, d.day);
-        out = write(out, d.amount);
+        out.put(d.day);
+        out.put(d.amount);
     }
 }
 
 CustomerSummary CustomerSummary::deserialize(const unsigned char *data, std::size_t size) {
-    Reader in(data, size);
-    if (in.read<std::uint32_t>() != kFormatTag) Reader::corrupted();
-    CustomerSummary s;
-    s.has_params_ = in.read<std::uint8_t>() != 0;
-    s.params_.as_of = in.read<std::int64_t>();
-    s.params_.as_of_day = in.read<std::int32_t>();
-    s.params_.unit_days = in.read<double>();
-    s.orders_ = in.read<std::int64_t>();
-    s.first_at_ = in.read<std::int64_t>();
-    s.last_at_ = in.read<std::int64_t>();
-    const auto n = in.read<std::uint64_t>();
-    if (n > size / (sizeof(std::int32_t) + sizeof(double))) Reader::corrupted();
-    s.days_.reserve(n);
-    for (std::uint64_t i = 0; i < n; ++i) {
-        const auto day = in.read<std::int32_t>();
-        const auto amount = in.read<double>();
-        if (!s.days_.empty() && s.days_.back().day >= day) Reader::corrupted();
-        s.days_.push_back({day, amount});
-    }
-    if (!in.at_end() || s.orders_ < static_cast<std::int64_t>(n)) Reader::corrupted();
-    return s;
+    return read_whole(data, size, "customer_summary", [](ByteReader &in) {
+        in.header(byte_formats::kCustomerSummary);
+        CustomerSummary s;
+        s.has_params_ = in.get_bool();
+        s.params_.as_of = in.get<std::int64_t>();
+        s.params_.as_of_day = in.get<std::int32_t>();
+        s.params_.unit_days = in.get<double>();
+        s.orders_ = in.get<std::int64_t>();
+        s.first_at_ = in.get<std::int64_t>();
+        s.last_at_ = in.get<std::int64_t>();
+        if (s.has_params_ && !(s.params_.unit_days > 0.0 && std::isfinite(s.params_.unit_days)))
+            in.corrupted("bad unit");
+        const std::size_t n = in.get_count(sizeof(std::int32_t) + sizeof(double));
+        s.days_.reserve(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto day = in.get<std::int32_t>();
+            const auto amount = in.get<double>();
+            if (!s.days_.empty() && s.days_.back().day >= day) in.corrupted("purchase days out of order");
+            s.days_.push_back({day, amount});
+        }
+        if (s.orders_ < static_cast<std::int64_t>(n)) in.corrupted("fewer orders than purchase days");
+        return s;
+    });
 }
 
 }  // namespace personalize::customers

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/bytes.hpp"
+
 namespace personalize::customers {
 
 // Arguments that must be the same for every row of one summary.
@@ -56,8 +58,7 @@ public:
     SummaryResult result() const;
 
     // Flat byte form for parallel aggregation (serialfunc / deserialfunc).
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
+    void write(ByteWriter &out) const;
     static CustomerSummary deserialize(const unsigned char *data, std::size_t size);
 
     static void validate_params(const SummaryParams &params);

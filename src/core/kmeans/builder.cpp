@@ -1,11 +1,11 @@
-// KMeansBuilder (point accumulation, merge, serialization) and the checks of
+// KMeansBuilder (point accumulation, merge, byte form) and the checks of
 // KMeansOptions.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 #include "core/kmeans/kmeans.hpp"
 
@@ -13,15 +13,9 @@ namespace personalize::kmeans {
 
 namespace {
 
-constexpr std::uint32_t kBuilderTag = 0x314D4B50;  // "PKM1": bumps when the layout changes
-constexpr std::size_t kHeader = 2 * sizeof(std::uint32_t) + sizeof(std::uint64_t);
 // Features per point: far beyond any sensible feature vector, small enough
 // that n * dim never overflows in practice and fits the u32 of the layout.
 constexpr std::size_t kMaxDim = std::size_t{1} << 20;
-
-[[noreturn]] void corrupted(const char *what) {
-    throw Error(ErrorCode::DataCorrupted, std::string("kmeans: serialized state is corrupted: ") + what);
-}
 
 [[noreturn]] void length_mismatch(std::size_t expected, std::size_t got) {
     throw_invalid("kmeans: \"features\" must all have the same length (expected " + std::to_string(expected) +
@@ -100,44 +94,30 @@ void KMeansBuilder::merge(const KMeansBuilder &other) {
     data_.insert(data_.end(), other.data_.begin(), other.data_.end());
 }
 
-// Layout: u32 tag, u32 dim, u64 points, then points * dim doubles (native
-// byte order: the state only travels between workers of one server).
-std::size_t KMeansBuilder::serialized_size() const { return kHeader + data_.size() * sizeof(double); }
-
-void KMeansBuilder::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "kmeans: serialization buffer size");
-    const std::uint32_t tag = kBuilderTag;
-    const auto dim = static_cast<std::uint32_t>(dim_);
-    const auto n = static_cast<std::uint64_t>(this->size());
-    std::memcpy(out, &tag, 4);
-    std::memcpy(out + 4, &dim, 4);
-    std::memcpy(out + 8, &n, 8);
-    if (!data_.empty()) std::memcpy(out + kHeader, data_.data(), data_.size() * sizeof(double));
+// Layout after the header: u32 dim (0 before the first point), u64 points,
+// then points * dim doubles, row-major.
+void KMeansBuilder::write(ByteWriter &out) const {
+    out.header(byte_formats::kKMeansPoints);
+    out.put(static_cast<std::uint32_t>(dim_));
+    out.put_count(size());
+    out.put_array(data_.data(), data_.size());
 }
 
-KMeansBuilder KMeansBuilder::deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget) {
-    if (data == nullptr || size < kHeader) corrupted("truncated");
-    std::uint32_t tag, dim;
-    std::uint64_t n;
-    std::memcpy(&tag, data, 4);
-    std::memcpy(&dim, data + 4, 4);
-    std::memcpy(&n, data + 8, 8);
-    if (tag != kBuilderTag) corrupted("unknown format tag");
-    if ((dim == 0) != (n == 0) || dim > kMaxDim) corrupted("bad dimensions");
-    const std::size_t payload = size - kHeader;
-    if (payload % sizeof(double) != 0) corrupted("size mismatch");
-    const std::size_t values = payload / sizeof(double);
-    if (dim != 0 && (n > values / dim || n * dim != values)) corrupted("size mismatch");
-    if (dim == 0 && values != 0) corrupted("size mismatch");
-
+KMeansBuilder KMeansBuilder::read(ByteReader &in, MemoryBudget budget) {
+    in.header(byte_formats::kKMeansPoints);
+    const auto dim = in.get<std::uint32_t>();
+    if (dim > kMaxDim) in.corrupted("bad dimensions");
+    const std::size_t n = in.get_count(dim == 0 ? 1 : dim * sizeof(double));
+    if ((dim == 0) != (n == 0)) in.corrupted("bad dimensions");
     KMeansBuilder builder(std::move(budget));
     if (n == 0) return builder;
+    const std::size_t values = n * dim;
     builder.dim_ = dim;
     builder.reserve_values(values);
     builder.data_.resize(values);
-    std::memcpy(builder.data_.data(), data + kHeader, payload);
+    in.get_array(builder.data_.data(), values);
     for (const double v : builder.data_)
-        if (!std::isfinite(v)) corrupted("non-finite value");
+        if (!std::isfinite(v)) in.corrupted("non-finite value");
     return builder;
 }
 

@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/bytes.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
 
@@ -90,11 +91,10 @@ public:
     // their working memory to a copy of it, so the limit covers both.
     const MemoryBudget &budget() const { return budget_; }
 
-    // Flat byte form for parallel aggregation (serialfunc / deserialfunc).
-    // deserialize() checks everything and throws DataCorrupted on bad bytes.
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    static KMeansBuilder deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget);
+    // The byte form (core/common/bytes.hpp), part of the kmeans() state.
+    // read() checks everything and throws DataCorrupted on bad bytes.
+    void write(ByteWriter &out) const;
+    static KMeansBuilder read(ByteReader &in, MemoryBudget budget);
 
 private:
     void reserve_values(std::size_t needed);  // capacity for `needed` doubles, charged first

@@ -4,14 +4,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 
 namespace personalize::lifetime {
 
 namespace {
-
-constexpr std::uint32_t kRfTag = 0x504C5231;     // "PLR1": bumps when the layout changes
-constexpr std::uint32_t kSpendTag = 0x504C5331;  // "PLS1"
 
 std::string describe(double value) {
     if (std::isnan(value)) return "NaN";
@@ -35,37 +33,6 @@ std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
     h ^= h >> 31;
     h *= 0xbf58476d1ce4e5b9ULL;
     return h ^ (h >> 29);
-}
-
-// Cursor over serialized bytes; every read is bounds-checked.
-class Reader {
-public:
-    Reader(const unsigned char *data, std::size_t size, const char *what) : data_(data), size_(size), what_(what) {}
-    template <typename T>
-    T read() {
-        if (data_ == nullptr || size_ - pos_ < sizeof(T)) corrupted();
-        T value;
-        std::memcpy(&value, data_ + pos_, sizeof(T));
-        pos_ += sizeof(T);
-        return value;
-    }
-    std::size_t remaining() const { return size_ - pos_; }
-    bool at_end() const { return pos_ == size_; }
-    [[noreturn]] void corrupted() const {
-        throw Error(ErrorCode::DataCorrupted, std::string(what_) + ": serialized state is corrupted");
-    }
-
-private:
-    const unsigned char *data_;
-    std::size_t size_;
-    std::size_t pos_ = 0;
-    const char *what_;
-};
-
-template <typename T>
-unsigned char *write(unsigned char *out, T value) {
-    std::memcpy(out, &value, sizeof(T));
-    return out + sizeof(T);
 }
 
 std::uint8_t model_code(const char *model) {
@@ -297,44 +264,37 @@ RankedRfRows RfAccumulator::ranked_rows() const {
 
 std::size_t RfAccumulator::memory_bytes() const { return map_.memory_bytes(); }
 
-std::size_t RfAccumulator::serialized_size() const {
-    return sizeof(std::uint32_t) + sizeof(std::uint8_t) + sizeof(std::uint64_t) + map_.size() * 4 * sizeof(double);
+// Layout after the header: u8 model (1 bgnbd, 2 pareto_nbd), u64 customers,
+// then (x, t_x, T, w) per distinct customer, sorted by (x, t_x, T).
+void RfAccumulator::write(ByteWriter &out) const {
+    static_assert(sizeof(RfRow) == 4 * sizeof(double), "a row is four doubles without padding");
+    out.header(byte_formats::kLifetimeCustomers);
+    out.put(model_code(model_));
+    out.put_count(map_.size());
+    // Sorting is the costly part; a writer that measures needs only the size.
+    if (out.measuring()) return out.measure_only(map_.size() * sizeof(RfRow));
+    const std::vector<RfRow> sorted = rows();
+    out.put_array(sorted.data(), sorted.size());
 }
 
-void RfAccumulator::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size())
-        throw Error(ErrorCode::Internal, std::string(model_) + ": serialization buffer size");
-    out = write(out, kRfTag);
-    out = write(out, model_code(model_));
-    out = write(out, static_cast<std::uint64_t>(map_.size()));
-    for (const RfRow &row : rows()) {
-        out = write(out, row.x);
-        out = write(out, row.t_x);
-        out = write(out, row.T);
-        out = write(out, row.w);
-    }
-}
-
-RfAccumulator RfAccumulator::deserialize(const char *model, const unsigned char *data, std::size_t size) {
-    Reader in(data, size, model);
-    if (in.read<std::uint32_t>() != kRfTag) in.corrupted();
-    if (in.read<std::uint8_t>() != model_code(model)) in.corrupted();
-    const auto n = in.read<std::uint64_t>();
-    if (in.remaining() % (4 * sizeof(double)) != 0 || n != in.remaining() / (4 * sizeof(double))) in.corrupted();
+RfAccumulator RfAccumulator::read(ByteReader &in, const char *model) {
+    in.header(byte_formats::kLifetimeCustomers);
+    if (in.get<std::uint8_t>() != model_code(model)) in.corrupted(std::string("not a ") + model + " state");
+    const std::size_t n = in.get_count(sizeof(RfRow));
     RfAccumulator acc(model);
     acc.map_.reserve(n);
     double prev[3] = {0, 0, 0};
-    for (std::uint64_t i = 0; i < n; ++i) {
-        double key[3];
-        for (double &k : key) k = in.read<double>() + 0.0;
-        const double w = in.read<double>();
-        if (!valid_row(key[0], key[1], key[2], w)) in.corrupted();
+    for (std::size_t i = 0; i < n; ++i) {
+        RfRow row;
+        in.get_array(&row, 1);
+        const double key[3] = {row.x + 0.0, row.t_x + 0.0, row.T + 0.0};
+        if (!valid_row(key[0], key[1], key[2], row.w)) in.corrupted("invalid customer");
         // Written sorted and distinct; anything else is not our state.
-        if (i > 0 && !std::lexicographical_compare(prev, prev + 3, key, key + 3)) in.corrupted();
-        std::memcpy(prev, key, sizeof prev);
-        acc.map_.at(key) = w;
+        if (i > 0 && !std::lexicographical_compare(prev, prev + 3, key, key + 3))
+            in.corrupted("customers out of order");
+        std::copy(key, key + 3, prev);
+        acc.map_.at(key) = row.w;
     }
-    if (!in.at_end()) in.corrupted();
     return acc;
 }
 
@@ -386,43 +346,37 @@ std::vector<SpendRow> SpendAccumulator::rows() const {
 
 std::size_t SpendAccumulator::memory_bytes() const { return map_.memory_bytes(); }
 
-std::size_t SpendAccumulator::serialized_size() const {
-    return sizeof(std::uint32_t) + sizeof(double) + sizeof(std::uint64_t) + map_.size() * 3 * sizeof(double);
+// Layout after the header: f64 ignored weight, u64 customers, then
+// (x, m, w) per distinct customer, sorted by (x, m).
+void SpendAccumulator::write(ByteWriter &out) const {
+    static_assert(sizeof(SpendRow) == 3 * sizeof(double), "a row is three doubles without padding");
+    out.header(byte_formats::kLifetimeSpend);
+    out.put(ignored_);
+    out.put_count(map_.size());
+    if (out.measuring()) return out.measure_only(map_.size() * sizeof(SpendRow));
+    const std::vector<SpendRow> sorted = rows();
+    out.put_array(sorted.data(), sorted.size());
 }
 
-void SpendAccumulator::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "gamma_gamma: serialization buffer size");
-    out = write(out, kSpendTag);
-    out = write(out, ignored_);
-    out = write(out, static_cast<std::uint64_t>(map_.size()));
-    for (const SpendRow &row : rows()) {
-        out = write(out, row.x);
-        out = write(out, row.m);
-        out = write(out, row.w);
-    }
-}
-
-SpendAccumulator SpendAccumulator::deserialize(const unsigned char *data, std::size_t size) {
-    Reader in(data, size, "gamma_gamma");
-    if (in.read<std::uint32_t>() != kSpendTag) in.corrupted();
+SpendAccumulator SpendAccumulator::read(ByteReader &in) {
+    in.header(byte_formats::kLifetimeSpend);
     SpendAccumulator acc;
-    acc.ignored_ = in.read<double>();
-    if (!std::isfinite(acc.ignored_) || acc.ignored_ < 0) in.corrupted();
-    const auto n = in.read<std::uint64_t>();
-    if (in.remaining() % (3 * sizeof(double)) != 0 || n != in.remaining() / (3 * sizeof(double))) in.corrupted();
+    acc.ignored_ = in.get<double>();
+    if (!std::isfinite(acc.ignored_) || acc.ignored_ < 0) in.corrupted("bad ignored weight");
+    const std::size_t n = in.get_count(sizeof(SpendRow));
     acc.map_.reserve(n);
     double prev[2] = {0, 0};
-    for (std::uint64_t i = 0; i < n; ++i) {
-        const double key[2] = {in.read<double>(), in.read<double>()};
-        const double w = in.read<double>();
-        if (!std::isfinite(key[0]) || !std::isfinite(key[1]) || !std::isfinite(w) || !(key[0] > 0) || !(key[1] > 0) ||
-            std::floor(key[0]) != key[0] || !(w > 0))
-            in.corrupted();
-        if (i > 0 && !std::lexicographical_compare(prev, prev + 2, key, key + 2)) in.corrupted();
-        std::memcpy(prev, key, sizeof prev);
-        acc.map_.at(key) = w;
+    for (std::size_t i = 0; i < n; ++i) {
+        SpendRow row;
+        in.get_array(&row, 1);
+        const double key[2] = {row.x, row.m};
+        if (!std::isfinite(key[0]) || !std::isfinite(key[1]) || !std::isfinite(row.w) || !(key[0] > 0) ||
+            !(key[1] > 0) || std::floor(key[0]) != key[0] || !(row.w > 0))
+            in.corrupted("invalid customer");
+        if (i > 0 && !std::lexicographical_compare(prev, prev + 2, key, key + 2)) in.corrupted("customers out of order");
+        std::copy(key, key + 2, prev);
+        acc.map_.at(key) = row.w;
     }
-    if (!in.at_end()) in.corrupted();
     return acc;
 }
 

@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/bytes.hpp"
+
 namespace personalize::lifetime {
 
 // One (aggregated) customer of a transaction model.
@@ -116,10 +118,10 @@ public:
     // Rough heap use, for a caller that enforces a memory limit.
     std::size_t memory_bytes() const;
 
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    // Throws DataCorrupted when the bytes are not a state of this model.
-    static RfAccumulator deserialize(const char *model, const unsigned char *data, std::size_t size);
+    // The byte form (core/common/bytes.hpp). read() throws DataCorrupted
+    // when the bytes are not a state of this model.
+    void write(ByteWriter &out) const;
+    static RfAccumulator read(ByteReader &in, const char *model);
 
 private:
     const char *model_;
@@ -142,9 +144,8 @@ public:
     std::vector<SpendRow> rows() const;
     std::size_t memory_bytes() const;
 
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    static SpendAccumulator deserialize(const unsigned char *data, std::size_t size);
+    void write(ByteWriter &out) const;
+    static SpendAccumulator read(ByteReader &in);
 
 private:
     WeightTable<2> map_;
@@ -152,8 +153,8 @@ private:
 };
 
 // What a model's fit state (the aggregate state of its SQL fit) hands on to
-// its accumulator; the model's state adds add(), merge(), deserialize() and
-// the fit itself.
+// its accumulator, its byte form included; the model's state adds add(),
+// merge(), read() and the fit itself.
 template <typename Accumulator>
 class AccumulatedState {
 public:
@@ -163,8 +164,7 @@ public:
     std::size_t memory_bytes() const { return data_.memory_bytes(); }
     const Accumulator &data() const { return data_; }
 
-    std::size_t serialized_size() const { return data_.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const { data_.serialize(out, size); }
+    void write(ByteWriter &out) const { data_.write(out); }
 
 protected:
     explicit AccumulatedState(Accumulator data) : data_(std::move(data)) {}

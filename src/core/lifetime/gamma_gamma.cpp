@@ -105,9 +105,9 @@ double gamma_gamma_expected_spend(const GammaGammaParams &params, double x, doub
     return params.p * (params.gamma + x * m) / denominator;
 }
 
-GammaGammaFitState GammaGammaFitState::deserialize(const unsigned char *data, std::size_t size) {
+GammaGammaFitState GammaGammaFitState::read(ByteReader &in) {
     GammaGammaFitState state;
-    state.data_ = SpendAccumulator::deserialize(data, size);
+    state.data_ = SpendAccumulator::read(in);
     return state;
 }
 

@@ -53,7 +53,7 @@ public:
     void add(double x, double m, double w = 1.0) { data_.add(x, m, w); }
     void merge(const GammaGammaFitState &other) { data_.merge(other.data_); }
     double ignored_weight() const { return data_.ignored_weight(); }
-    static GammaGammaFitState deserialize(const unsigned char *data, std::size_t size);
+    static GammaGammaFitState read(ByteReader &in);
 
     // InvalidParameter when no repeat buyer with a positive value was added.
     FitResult fit(const FitOptions &options = {}, const Interrupt &interrupt = Interrupt()) const;

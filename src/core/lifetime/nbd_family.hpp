@@ -83,7 +83,9 @@ public:
 
     void add(double x, double t_x, double T, double w = 1.0) { data_.add(x, t_x, T, w); }
     void merge(const NbdFitState &other) { data_.merge(other.data_); }
-    static NbdFitState deserialize(const unsigned char *data, std::size_t size);
+    // The byte form is the accumulator's (AccumulatedState::write); read() throws
+    // DataCorrupted when the bytes are not a state of this model.
+    static NbdFitState read(ByteReader &in);
 
     // Maximum-likelihood fit; InvalidParameter when there are no customers.
     // The starts are r = c, alpha = c / (repeat purchases per unit of time),

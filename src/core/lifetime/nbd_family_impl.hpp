@@ -158,9 +158,9 @@ double NbdModel<Model>::log_likelihood(const LifetimeCustomer &c) const {
 // ---------------------------------------------------------------- NbdFitState
 
 template <typename Model>
-NbdFitState<Model> NbdFitState<Model>::deserialize(const unsigned char *data, std::size_t size) {
+NbdFitState<Model> NbdFitState<Model>::read(ByteReader &in) {
     NbdFitState state;
-    state.data_ = RfAccumulator::deserialize(Model::kName, data, size);
+    state.data_ = RfAccumulator::read(in, Model::kName);
     return state;
 }
 

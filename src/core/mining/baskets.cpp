@@ -7,47 +7,15 @@
 #include <limits>
 #include <string>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 
 namespace personalize::mining {
 
 namespace {
 
-constexpr std::uint32_t kCollectionTag = 0x314B4250;  // "PBK1": bumps when the layout changes
-constexpr std::uint32_t kBuilderTag = 0x31424250;     // "PBB1"
-constexpr std::size_t kCollectionHeader = 2 * sizeof(std::uint32_t) + 2 * sizeof(std::uint64_t);
-constexpr std::size_t kBuilderHeader = 2 * sizeof(std::uint32_t) + sizeof(std::uint64_t);
 constexpr std::size_t kPollChunk = std::size_t{1} << 16;  // elements between interrupt checks
-
-[[noreturn]] void corrupted(const char *what) {
-    throw Error(ErrorCode::DataCorrupted, std::string("baskets: serialized value is corrupted: ") + what);
-}
-
-// Bounds-checked cursor over untrusted bytes.
-class Reader {
-public:
-    Reader(const unsigned char *data, std::size_t size) : data_(data), size_(size) {}
-    template <typename T>
-    T read() {
-        if (size_ - pos_ < sizeof(T)) corrupted("truncated");
-        T value;
-        std::memcpy(&value, data_ + pos_, sizeof(T));
-        pos_ += sizeof(T);
-        return value;
-    }
-    std::size_t remaining() const { return size_ - pos_; }
-
-private:
-    const unsigned char *data_;
-    std::size_t size_;
-    std::size_t pos_ = 0;
-};
-
-template <typename T>
-unsigned char *write(unsigned char *out, T value) {
-    std::memcpy(out, &value, sizeof(T));
-    return out + sizeof(T);
-}
+constexpr const char *kWhat = "baskets";
 
 template <typename T>
 std::size_t capacity_bytes(const std::vector<T> &v) {
@@ -247,42 +215,27 @@ BasketCollection BasketCollection::merge(const BasketCollection &a, const Basket
     return out;
 }
 
-std::size_t BasketCollection::serialized_size() const {
-    return kCollectionHeader + ids_.size() * (sizeof(std::int64_t) + sizeof(std::uint64_t)) +
-           items_.size() * sizeof(std::int64_t);
-}
-
-// Layout (native byte order, like every internal state of the extension):
-//   u32 tag, u32 reserved (0), u64 baskets, u64 lines,
-//   i64 ids[baskets], u64 ends[baskets] (offsets_[1..]), i64 items[lines].
-void BasketCollection::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "baskets: serialization buffer size");
-    out = write(out, kCollectionTag);
-    out = write(out, std::uint32_t{0});
-    out = write(out, static_cast<std::uint64_t>(ids_.size()));
-    out = write(out, static_cast<std::uint64_t>(items_.size()));
-    if (!ids_.empty()) {
-        std::memcpy(out, ids_.data(), ids_.size() * sizeof(std::int64_t));
-        out += ids_.size() * sizeof(std::int64_t);
-        std::memcpy(out, offsets_.data() + 1, ids_.size() * sizeof(std::uint64_t));
-        out += ids_.size() * sizeof(std::uint64_t);
-    }
-    if (!items_.empty()) std::memcpy(out, items_.data(), items_.size() * sizeof(std::int64_t));
+// Layout after the header (version 0, the layout of 0.1.0): u64 baskets,
+// u64 lines, i64 ids[baskets], u64 ends[baskets] (offsets_[1..]), i64 items[lines].
+void BasketCollection::write(ByteWriter &out) const {
+    out.header(byte_formats::kBaskets);
+    out.put_count(ids_.size());
+    out.put_count(items_.size());
+    out.put_array(ids_.data(), ids_.size());
+    out.put_array(offsets_.data() + 1, ids_.size());
+    out.put_array(items_.data(), items_.size());
 }
 
 BasketCollection BasketCollection::deserialize(const unsigned char *data, std::size_t size, MemoryBudget &budget) {
-    if (data == nullptr && size != 0) corrupted("no data");
-    Reader in(data, size);
-    if (in.read<std::uint32_t>() != kCollectionTag) corrupted("unknown format tag");
-    if (in.read<std::uint32_t>() != 0) corrupted("unknown flags");
-    const auto baskets = in.read<std::uint64_t>();
-    const auto lines = in.read<std::uint64_t>();
-    // Exact size check before any allocation (and without overflow: each
-    // count is first bounded by the bytes actually present).
-    const std::size_t rest = in.remaining();
-    if (baskets > rest / 16 || lines > rest / 8 || rest != baskets * 16 + lines * 8) corrupted("size mismatch");
-    if (lines < baskets) corrupted("more baskets than items");
-    if ((baskets == 0) != (lines == 0)) corrupted("items without baskets");
+    ByteReader in(data, size, kWhat);
+    in.header(byte_formats::kBaskets);
+    const std::size_t baskets = in.get_count(2 * sizeof(std::int64_t));
+    const std::size_t lines = in.get_count(sizeof(std::int64_t));
+    // Both counts are bounded by the bytes present, so this cannot overflow;
+    // the exact size is known before anything is allocated.
+    if (in.remaining() != baskets * 16 + lines * 8) in.corrupted("size mismatch");
+    if (lines < baskets) in.corrupted("more baskets than items");
+    if ((baskets == 0) != (lines == 0)) in.corrupted("items without baskets");
 
     BasketCollection c;
     const std::size_t bytes = baskets * 16 + 8 + lines * 8;
@@ -295,24 +248,20 @@ BasketCollection BasketCollection::deserialize(const unsigned char *data, std::s
         budget.release(bytes);
         throw;
     }
-    const unsigned char *p = data + kCollectionHeader;
-    if (baskets != 0) {
-        std::memcpy(c.ids_.data(), p, baskets * 8);
-        p += baskets * 8;
-        std::memcpy(c.offsets_.data() + 1, p, baskets * 8);
-        p += baskets * 8;
-        std::memcpy(c.items_.data(), p, lines * 8);
-    }
     c.offsets_[0] = 0;
     try {
+        in.get_array(c.ids_.data(), baskets);
+        in.get_array(c.offsets_.data() + 1, baskets);
+        in.get_array(c.items_.data(), lines);
         for (std::size_t b = 0; b < baskets; ++b) {
-            if (b > 0 && c.ids_[b - 1] >= c.ids_[b]) corrupted("basket ids are not strictly increasing");
+            if (b > 0 && c.ids_[b - 1] >= c.ids_[b]) in.corrupted("basket ids are not strictly increasing");
             const std::uint64_t lo = c.offsets_[b], hi = c.offsets_[b + 1];
-            if (hi <= lo || hi > lines) corrupted("bad basket offsets");
+            if (hi <= lo || hi > lines) in.corrupted("bad basket offsets");
             for (std::uint64_t k = lo + 1; k < hi; ++k)
-                if (c.items_[k - 1] >= c.items_[k]) corrupted("basket items are not sorted and distinct");
+                if (c.items_[k - 1] >= c.items_[k]) in.corrupted("basket items are not sorted and distinct");
         }
-        if (c.offsets_[baskets] != lines) corrupted("item count does not match the offsets");
+        if (c.offsets_[baskets] != lines) in.corrupted("item count does not match the offsets");
+        in.expect_end();
     } catch (...) {
         budget.release(bytes);
         throw;
@@ -569,38 +518,23 @@ BasketCollection BasketBuilder::build(std::vector<Line> &lines, MemoryBudget &bu
     return c;
 }
 
-std::size_t BasketBuilder::serialized_size() const { return kBuilderHeader + lines_.size() * sizeof(Line); }
-
-// Layout: u32 tag, u32 reserved (0), u64 lines, then (i64 basket, i64 item) pairs.
-void BasketBuilder::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "baskets: serialization buffer size");
-    out = write(out, kBuilderTag);
-    out = write(out, std::uint32_t{0});
-    out = write(out, static_cast<std::uint64_t>(lines_.size()));
-    for (const Line &l : lines_) {
-        out = write(out, l.basket);
-        out = write(out, l.item);
-    }
+// Layout after the header: u64 lines, then (i64 basket, i64 item) per line.
+void BasketBuilder::write(ByteWriter &out) const {
+    static_assert(sizeof(Line) == 16, "a line is two int64 without padding");
+    out.header(byte_formats::kBasketLines);
+    out.put_counted(lines_);
 }
 
 BasketBuilder BasketBuilder::deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget) {
-    if (data == nullptr && size != 0) corrupted("no data");
-    Reader in(data, size);
-    if (in.read<std::uint32_t>() != kBuilderTag) corrupted("unknown format tag");
-    if (in.read<std::uint32_t>() != 0) corrupted("unknown flags");
-    const auto n = in.read<std::uint64_t>();
-    if (n > in.remaining() / sizeof(Line) || in.remaining() != n * sizeof(Line)) corrupted("size mismatch");
-    BasketBuilder builder(std::move(budget));
-    builder.reserve_lines(n);
-    const unsigned char *p = data + kBuilderHeader;
-    for (std::uint64_t k = 0; k < n; ++k) {
-        Line l;
-        std::memcpy(&l.basket, p, 8);
-        std::memcpy(&l.item, p + 8, 8);
-        p += 16;
-        builder.lines_.push_back(l);
-    }
-    return builder;
+    return read_whole(data, size, kWhat, [&](ByteReader &in) {
+        in.header(byte_formats::kBasketLines);
+        const std::size_t n = in.get_count(sizeof(Line));
+        BasketBuilder builder(std::move(budget));
+        builder.reserve_lines(n);
+        builder.lines_.resize(n);
+        in.get_array(builder.lines_.data(), n);
+        return builder;
+    });
 }
 
 }  // namespace personalize::mining

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/bytes.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
 
@@ -45,10 +46,10 @@ public:
     // Throws InvalidParameter otherwise.
     void append(std::int64_t id, const std::int64_t *items, std::size_t count);
 
-    // The flat binary form (also the SQL type's storage). deserialize checks
-    // every invariant and throws DataCorrupted on malformed input.
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
+    // The byte form (core/common/bytes.hpp; also the SQL type's storage,
+    // readable back to 0.1.0). deserialize checks every invariant and throws
+    // DataCorrupted on malformed input.
+    void write(ByteWriter &out) const;
     static BasketCollection deserialize(const unsigned char *data, std::size_t size, MemoryBudget &budget);
 
     // Text form: {basket_id:{item,item,...},...} e.g. {1:{10,20},7:{10}};
@@ -82,8 +83,7 @@ public:
     const MemoryBudget &budget() const { return budget_; }  // used / peak bytes of this builder
 
     // Raw lines for parallel aggregation (serialfunc / deserialfunc).
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
+    void write(ByteWriter &out) const;
     static BasketBuilder deserialize(const unsigned char *data, std::size_t size, MemoryBudget budget);
 
 private:

@@ -2,17 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 
 namespace personalize::propensity {
-
-namespace {
-constexpr std::uint32_t kTag = 0x31435541;  // "AUC1"
-constexpr std::size_t kHeader = 16;
-}  // namespace
 
 void AucCollector::add(double score, bool label) {
     if (std::isnan(score)) throw_invalid("auc: \"score\" must not be NaN");
@@ -45,32 +40,17 @@ std::optional<double> AucCollector::auc(const Interrupt &interrupt) {
     return (rank_sum - p * (p + 1.0) / 2.0) / (p * q);
 }
 
-std::size_t AucCollector::serialized_size() const { return kHeader + rows_.size() * sizeof(Row); }
-
-void AucCollector::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "auc: serialization buffer size mismatch");
-    const std::uint32_t tag = kTag, unused = 0;
-    const std::uint64_t count = rows_.size();
-    std::memcpy(out, &tag, 4);
-    std::memcpy(out + 4, &unused, 4);
-    std::memcpy(out + 8, &count, 8);
-    if (count != 0) std::memcpy(out + kHeader, rows_.data(), rows_.size() * sizeof(Row));
+// Layout after the header: u64 rows, then (f64 score, u64 label 0 / 1) per row.
+void AucCollector::write(ByteWriter &out) const {
+    static_assert(sizeof(Row) == 16, "a row is two 8-byte fields without padding");
+    out.header(byte_formats::kAucRows);
+    out.put_counted(rows_);
 }
 
-void AucCollector::append_serialized(const unsigned char *data, std::size_t size) {
-    if (size < kHeader) throw Error(ErrorCode::DataCorrupted, "auc: serialized state is corrupted: too short");
-    std::uint32_t tag;
-    std::uint64_t count;
-    std::memcpy(&tag, data, 4);
-    std::memcpy(&count, data + 8, 8);
-    if (tag != kTag || count > (size - kHeader) / sizeof(Row) || size - kHeader != count * sizeof(Row))
-        throw Error(ErrorCode::DataCorrupted, "auc: serialized state is corrupted: length does not match");
-    const std::size_t first = rows_.size();
-    rows_.resize(first + static_cast<std::size_t>(count));
-    if (count != 0) std::memcpy(rows_.data() + first, data + kHeader, static_cast<std::size_t>(count) * sizeof(Row));
-    for (std::size_t i = first; i < rows_.size(); ++i)
-        if (std::isnan(rows_[i].score) || rows_[i].label > 1)
-            throw Error(ErrorCode::DataCorrupted, "auc: serialized state is corrupted: bad row");
+void AucCollector::read(ByteReader &in) {
+    in.header(byte_formats::kAucRows);
+    for (std::size_t i = in.append_counted(rows_); i < rows_.size(); ++i)
+        if (std::isnan(rows_[i].score) || rows_[i].label > 1) in.corrupted("bad row");
 }
 
 }  // namespace personalize::propensity

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/common/bytes.hpp"
 #include "core/common/charged_vector.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
@@ -32,9 +33,10 @@ public:
     // NULL (nullopt) without a positive and a negative row. Sorts the rows.
     std::optional<double> auc(const Interrupt &interrupt = Interrupt());
 
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    void append_serialized(const unsigned char *data, std::size_t size);  // DataCorrupted on bad bytes
+    // The byte form (serialfunc / deserialfunc); read() adds the rows of a
+    // serialised collector (DataCorrupted on bad bytes).
+    void write(ByteWriter &out) const;
+    void read(ByteReader &in);
 
 private:
     struct Row {

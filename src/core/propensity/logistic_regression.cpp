@@ -7,27 +7,21 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <numeric>
 #include <string>
 
+#include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
 #include "core/common/json_reader.hpp"
 #include "core/common/json_writer.hpp"
+#include "core/common/same_for_every_row.hpp"
 
 namespace personalize::propensity {
 
 namespace {
 
 using RowMatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-constexpr std::uint32_t kCollectorTag = 0x3147474C;  // "LGG1"
-constexpr std::size_t kCollectorHeader = 24;
-
-[[noreturn]] void corrupted(const char *what) {
-    throw Error(ErrorCode::DataCorrupted, std::string("logistic_fit: serialized state is corrupted: ") + what);
-}
 
 // log(1 + exp(x)) without overflow.
 double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
@@ -81,54 +75,88 @@ void LogisticCollector::merge(const LogisticCollector &other) {
     labels_.append(other.labels_.data(), other.labels_.data() + other.labels_.size());
 }
 
-std::size_t LogisticCollector::serialized_size() const {
-    return kCollectorHeader + rows_.size() * sizeof(double) + labels_.size();
+// Layout after the header: i64 features (-1 before the first row), u64 rows,
+// then f64 values[rows * (features + 1)] (per row 1, then the features) and
+// u8 labels[rows] (0 / 1).
+void LogisticCollector::write(ByteWriter &out) const {
+    out.header(byte_formats::kLogisticRows);
+    out.put(features_);
+    out.put_count(labels_.size());
+    out.put_array(rows_.data(), rows_.size());
+    out.put_array(labels_.data(), labels_.size());
 }
 
-void LogisticCollector::serialize(unsigned char *out, std::size_t size) const {
-    if (size != serialized_size()) throw Error(ErrorCode::Internal, "logistic_fit: serialization buffer size mismatch");
-    const std::uint32_t tag = kCollectorTag, unused = 0;
-    const std::int64_t features = features_;
-    const std::uint64_t count = labels_.size();
-    std::memcpy(out, &tag, 4);
-    std::memcpy(out + 4, &unused, 4);
-    std::memcpy(out + 8, &features, 8);
-    std::memcpy(out + 16, &count, 8);
-    if (!rows_.empty()) std::memcpy(out + kCollectorHeader, rows_.data(), rows_.size() * sizeof(double));
-    if (!labels_.empty()) std::memcpy(out + kCollectorHeader + rows_.size() * sizeof(double), labels_.data(), labels_.size());
-}
-
-void LogisticCollector::append_serialized(const unsigned char *data, std::size_t size) {
-    if (size < kCollectorHeader) corrupted("too short");
-    std::uint32_t tag;
-    std::int64_t features;
-    std::uint64_t count;
-    std::memcpy(&tag, data, 4);
-    std::memcpy(&features, data + 8, 8);
-    std::memcpy(&count, data + 16, 8);
-    if (tag != kCollectorTag) corrupted("wrong tag");
-    if (features < -1 || features > static_cast<std::int64_t>(kLogisticMaxFeatures)) corrupted("bad feature count");
+void LogisticCollector::read(ByteReader &in) {
+    in.header(byte_formats::kLogisticRows);
+    const auto features = in.get<std::int64_t>();
+    if (features < -1 || features > static_cast<std::int64_t>(kLogisticMaxFeatures)) in.corrupted("bad feature count");
+    const std::size_t width = static_cast<std::size_t>(features + 1);
+    const std::size_t count = in.get_count(features < 0 ? 1 : width * sizeof(double) + 1);
     if (features < 0) {
-        if (count != 0 || size != kCollectorHeader) corrupted("length does not match");
+        if (count != 0) in.corrupted("rows without features");
         return;
     }
-    const std::uint64_t width = static_cast<std::uint64_t>(features) + 1;
-    if (count > (size - kCollectorHeader) / (width * sizeof(double) + 1) ||
-        size - kCollectorHeader != count * (width * sizeof(double) + 1))
-        corrupted("length does not match");
-    set_features(features);
-    const std::size_t values = static_cast<std::size_t>(count * width);
+    in.validated("bad feature count", [&] { set_features(features); });
+    const std::size_t values = count * width;
     const std::size_t first = rows_.size();
     rows_.resize(first + values);
-    if (values != 0) std::memcpy(rows_.data() + first, data + kCollectorHeader, values * sizeof(double));
+    in.get_array(rows_.data() + first, values);
     const std::size_t first_label = labels_.size();
-    labels_.resize(first_label + static_cast<std::size_t>(count));
-    if (count != 0)
-        std::memcpy(labels_.data() + first_label, data + kCollectorHeader + values * sizeof(double), static_cast<std::size_t>(count));
+    labels_.resize(first_label + count);
+    in.get_array(labels_.data() + first_label, count);
     for (std::size_t i = first_label; i < labels_.size(); ++i)
-        if (labels_[i] > 1) corrupted("bad label");
+        if (labels_[i] > 1) in.corrupted("bad label");
     for (std::size_t k = first; k < rows_.size(); ++k)
-        if (!std::isfinite(rows_[k]) || ((k - first) % width == 0 && rows_[k] != 1.0)) corrupted("bad value");
+        if (!std::isfinite(rows_[k]) || ((k - first) % width == 0 && rows_[k] != 1.0)) in.corrupted("bad value");
+}
+
+// ---------------------------------------------------------------- aggregate state
+
+void LogisticFitState::set_options(const LogisticOptions &o) {
+    same_for_every_row(
+        has_options, "logistic_fit",
+        [&] {
+            o.validate("logistic_fit");
+            options = o;
+        },
+        {{"l2", o.l2 == options.l2},
+         {"max_iterations", o.max_iterations == options.max_iterations},
+         {"tolerance", o.tolerance == options.tolerance}});
+}
+
+void LogisticFitState::set_names(const std::vector<std::string> &n) {
+    same_for_every_row(has_names, "logistic_fit", [&] { names = n; }, {{"feature_names", n == names}});
+}
+
+// Layout after the header: u8 has_options, u8 has_names, f64 l2, i64
+// max_iterations, f64 tolerance, u64 names, a string per name, then the rows
+// (a value with its own header).
+void LogisticFitState::write(ByteWriter &out) const {
+    out.header(byte_formats::kLogisticFitState);
+    out.put_bool(has_options);
+    out.put_bool(has_names);
+    out.put(options.l2);
+    out.put(options.max_iterations);
+    out.put(options.tolerance);
+    out.put_count(names.size());
+    for (const std::string &name : names) out.put_string(name);
+    rows.write(out);
+}
+
+void LogisticFitState::read(ByteReader &in) {
+    in.header(byte_formats::kLogisticFitState);
+    const bool options_given = in.get_bool(), names_given = in.get_bool();
+    LogisticOptions o;
+    o.l2 = in.get<double>();
+    o.max_iterations = in.get<std::int64_t>();
+    o.tolerance = in.get<double>();
+    const std::size_t count = in.get_count(sizeof(std::uint64_t));  // each name is at least its length
+    std::vector<std::string> n;
+    n.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) n.push_back(in.get_string());
+    if (options_given) in.validated("bad options", [&] { set_options(o); });
+    if (names_given) in.validated("bad feature names", [&] { set_names(n); });
+    rows.read(in);
 }
 
 // ---------------------------------------------------------------- fit

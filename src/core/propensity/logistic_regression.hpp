@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/bytes.hpp"
 #include "core/common/charged_vector.hpp"
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
@@ -72,10 +73,10 @@ public:
     std::int64_t features() const { return features_; }
     MemoryBudget &budget() { return budget_; }
 
-    std::size_t serialized_size() const;
-    void serialize(unsigned char *out, std::size_t size) const;
-    // Checks the bytes (DataCorrupted) and appends their rows.
-    void append_serialized(const unsigned char *data, std::size_t size);
+    // The byte form (core/common/bytes.hpp); read() checks the bytes
+    // (DataCorrupted) and appends their rows.
+    void write(ByteWriter &out) const;
+    void read(ByteReader &in);
 
     // Row-major design matrix: per row 1 (the intercept) then the features.
     ChargedVector<double> &design() { return rows_; }
@@ -88,6 +89,26 @@ private:
     ChargedVector<double> rows_;
     ChargedVector<std::uint8_t> labels_;
     std::int64_t features_ = -1;
+};
+
+// The state of the logistic_fit() aggregate: the rows, and the options and
+// feature names every row must agree on. Not movable (see LogisticCollector).
+struct LogisticFitState {
+    explicit LogisticFitState(MemoryBudget budget) : rows(std::move(budget)) {}
+
+    LogisticCollector rows;
+    bool has_options = false;
+    LogisticOptions options;
+    bool has_names = false;  // set with the options: NULL names count as "none"
+    std::vector<std::string> names;
+
+    // Set (first row: validated, InvalidParameter) or check.
+    void set_options(const LogisticOptions &o);
+    void set_names(const std::vector<std::string> &n);
+    // The byte form (serialfunc / deserialfunc); read() adds a serialised
+    // state's options, names and rows (DataCorrupted on bad bytes).
+    void write(ByteWriter &out) const;
+    void read(ByteReader &in);
 };
 
 struct LogisticModel {

@@ -9,7 +9,6 @@
 
 #include "core/als/als.hpp"
 #include "core/als/model.hpp"
-#include "core/common/same_for_every_row.hpp"
 #include "pg/common/aggregate_state.hpp"
 #include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
@@ -25,8 +24,6 @@ namespace pg = personalize::pg;
 using personalize::als::AlsCollector;
 using personalize::als::AlsModelView;
 using personalize::als::AlsOptions;
-using personalize::Error;
-using personalize::ErrorCode;
 
 namespace {
 
@@ -34,8 +31,7 @@ namespace {
 struct CheckedBytes {
     const unsigned char *data;
     std::size_t size;
-    std::size_t serialized_size() const { return size; }
-    void serialize(unsigned char *out, std::size_t) const { std::memcpy(out, data, size); }
+    void write(personalize::ByteWriter &out) const { out.put_array(data, size); }
 };
 
 // An 8-byte aligned copy of `size` bytes (the checks read int64 arrays in place).
@@ -123,32 +119,11 @@ PERSONALIZE_FUNCTION(personalize_als_model_send) {
 
 namespace {
 
-struct AlsState {
-    AlsCollector rows{pg::memory_budget()};
-    bool has_options = false;
-    AlsOptions options;
-
-    void set_options(const AlsOptions &o) {
-        personalize::same_for_every_row(
-            has_options, "als_fit",
-            [&] {
-                o.validate("als_fit");
-                options = o;
-            },
-            {{"factors", o.factors == options.factors},
-             {"iterations", o.iterations == options.iterations},
-             {"regularization", o.regularization == options.regularization},
-             {"alpha", o.alpha == options.alpha},
-             {"seed", o.seed == options.seed},
-             {"solver", o.solver == options.solver}});
-    }
-};
-
-constexpr std::size_t kOptionBytes = 1 + 5 * 8 + 4 + 8;
+using AlsState = personalize::als::AlsFitState;
 
 AlsState *als_state(FunctionCallInfo fcinfo, MemoryContext context) {
     if (!PG_ARGISNULL(0)) return reinterpret_cast<AlsState *>(PG_GETARG_POINTER(0));
-    return pg::make_owned(context, [] { return new AlsState(); });
+    return pg::make_owned(context, [] { return new AlsState(pg::memory_budget()); });
 }
 
 // The options of this row (defaults for the arguments a shorter overload
@@ -206,55 +181,12 @@ PERSONALIZE_FUNCTION(personalize_als_fit_combine) {
     });
 }
 
-namespace {
-
-// Options, then the collector's rows.
-struct SerializedState {
-    const AlsState &state;
-    std::size_t serialized_size() const { return kOptionBytes + state.rows.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const {
-        const AlsOptions &o = state.options;
-        unsigned char *p = out;
-        *p++ = state.has_options ? 1 : 0;
-        std::memcpy(p, &o.factors, 8), p += 8;
-        std::memcpy(p, &o.iterations, 8), p += 8;
-        std::memcpy(p, &o.regularization, 8), p += 8;
-        std::memcpy(p, &o.alpha, 8), p += 8;
-        std::memcpy(p, &o.seed, 8), p += 8;
-        const auto solver = static_cast<std::uint32_t>(o.solver);
-        std::memcpy(p, &solver, 4), p += 4;
-        std::memcpy(p, &o.cg_steps, 8), p += 8;
-        state.rows.serialize(p, size - kOptionBytes);
-    }
-};
-
-}  // namespace
-
 PERSONALIZE_FUNCTION(personalize_als_fit_serialize) {
-    return pg::serialize_state<AlsState, SerializedState>(fcinfo, "als_fit", "partial als_fit state");
+    return pg::serialize_state<AlsState>(fcinfo, "als_fit", "partial als_fit state");
 }
 
 PERSONALIZE_FUNCTION(personalize_als_fit_deserialize) {
-    return pg::deserialize_state(fcinfo, "als_fit", [](const unsigned char *p, std::size_t size) {
-        if (size < kOptionBytes)
-            throw Error(ErrorCode::DataCorrupted, "als_fit: serialized state is corrupted: too short");
-        AlsOptions o;
-        const bool has_options = *p++ != 0;
-        std::memcpy(&o.factors, p, 8), p += 8;
-        std::memcpy(&o.iterations, p, 8), p += 8;
-        std::memcpy(&o.regularization, p, 8), p += 8;
-        std::memcpy(&o.alpha, p, 8), p += 8;
-        std::memcpy(&o.seed, p, 8), p += 8;
-        std::uint32_t solver;
-        std::memcpy(&solver, p, 4), p += 4;
-        std::memcpy(&o.cg_steps, p, 8), p += 8;
-        if (solver > 1) throw Error(ErrorCode::DataCorrupted, "als_fit: serialized state is corrupted: bad solver");
-        o.solver = static_cast<personalize::als::AlsSolver>(solver);
-        auto state = std::make_unique<AlsState>();
-        if (has_options) state->set_options(o);
-        state->rows.append_serialized(p, size - kOptionBytes);
-        return state.release();
-    });
+    return pg::deserialize_state_in_place(fcinfo, "als_fit", [] { return new AlsState(pg::memory_budget()); });
 }
 
 // The model; no (non-NULL) rows: NULL.
@@ -265,7 +197,7 @@ PERSONALIZE_FUNCTION(personalize_als_fit_final) {
     varlena *out = pg::cpp([&] {
         const personalize::als::AlsTrainedModel model = personalize::als::als_fit(state->rows, state->options, pg::interrupt());
         // The value is one more copy of the model.
-        state->rows.budget().charge(model.serialized_size(), "the als_fit model value");
+        state->rows.budget().charge(personalize::byte_size(model), "the als_fit model value");
         return pg::to_varlena(model, "the als_fit model");
     });
     PG_RETURN_POINTER(out);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <type_traits>
 
 #include "pg/common/boundary.hpp"
@@ -37,7 +38,7 @@ Datum combine_states(FunctionCallInfo fcinfo, const char *function, StateOf stat
 }
 
 // serialfunc(state) → bytea: `Serialized` is the state itself or a view of it
-// constructible from `const State &`, with serialized_size() and serialize().
+// constructible from `const State &`, with write(ByteWriter &) (core/common/bytes.hpp).
 // `what` names it in the error past PostgreSQL's 1 GB limit.
 template <typename State, typename Serialized = State>
 Datum serialize_state(FunctionCallInfo fcinfo, const char *function, const char *what) {
@@ -63,6 +64,18 @@ Datum deserialize_state(FunctionCallInfo fcinfo, const char *function, Read read
     const std::size_t size = varlena_size(bytes);
     auto *state = make_owned(CurrentMemoryContext, [&] { return read(data, size); });
     PG_RETURN_POINTER(state);
+}
+
+// deserialfunc for states that cannot move (their vectors point at their
+// budget): `make()` returns a new empty state, whose read(ByteReader &) then
+// reads the whole value. `function` names the value in DataCorrupted errors.
+template <typename Make>
+Datum deserialize_state_in_place(FunctionCallInfo fcinfo, const char *function, Make make) {
+    return deserialize_state(fcinfo, function, [&](const unsigned char *data, std::size_t size) {
+        std::unique_ptr<std::remove_pointer_t<decltype(make())>> state(make());
+        read_whole(data, size, function, [&](ByteReader &in) { state->read(in); });
+        return state.release();
+    });
 }
 
 }  // namespace personalize::pg

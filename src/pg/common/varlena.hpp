@@ -1,19 +1,22 @@
-// Moving core objects with a flat byte form in and out of varlena values.
+// Moving core objects with a byte form (core/common/bytes.hpp) in and out of
+// varlena values.
 #pragma once
 
 #include <cstddef>
 
+#include "core/common/bytes.hpp"
 #include "core/common/error.hpp"
 #include "pg/common/boundary.hpp"
 
 namespace personalize::pg {
 
-// A new varlena holding object.serialize(...). Call inside cpp(...): the
+// A new varlena holding the byte form of `object` (its write(ByteWriter &)
+// is run twice: to measure, then to write). Call inside cpp(...): the
 // allocation goes through pg(...). `what` names the value in the error when
 // it would exceed PostgreSQL's 1 GB limit for one value.
 template <typename T>
 varlena *to_varlena(const T &object, const char *what) {
-    const std::size_t size = object.serialized_size();
+    const std::size_t size = byte_size(object);
     if (size > MaxAllocSize - VARHDRSZ)
         throw Error(ErrorCode::ProgramLimit,
                     std::string(what) + " would take " + std::to_string(size >> 20) +
@@ -21,7 +24,7 @@ varlena *to_varlena(const T &object, const char *what) {
     varlena *out = nullptr;
     pg([&] { out = static_cast<varlena *>(palloc(VARHDRSZ + size)); });
     SET_VARSIZE(out, VARHDRSZ + size);
-    object.serialize(reinterpret_cast<unsigned char *>(VARDATA(out)), size);
+    write_bytes(object, reinterpret_cast<unsigned char *>(VARDATA(out)), size);
     return out;
 }
 

@@ -3,14 +3,12 @@
 // functions, the fit in the final function), kmeans_assign() and the
 // kmeans_silhouette() aggregate.
 #include <cmath>
-#include <cstring>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "core/common/same_for_every_row.hpp"
 #include "core/kmeans/kmeans.hpp"
+#include "core/kmeans/state.hpp"
 #include "pg/common/aggregate_state.hpp"
 #include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
@@ -30,100 +28,13 @@ using personalize::kmeans::KMeansOptions;
 
 namespace {
 
-// One row's options, as read from its arguments (scaling not copied).
-struct RowOptions {
-    std::int64_t k;
-    std::uint64_t seed;
-    std::string_view scaling;
-    std::int64_t max_iterations;
-    double tolerance;
-};
-
-// The points and the options of one kmeans() group. The options come from
-// every row and must agree.
-struct KMeansState {
-    KMeansBuilder points{pg::memory_budget()};
-    bool has_options = false;
-    std::int64_t k = 0;
-    std::uint64_t seed = 0;
-    std::string scaling = "none";
-    std::int64_t max_iterations = 300;
-    double tolerance = 1e-4;
-
-    void set_options(const RowOptions &row) {
-        personalize::same_for_every_row(
-            has_options, "kmeans",
-            [&] {
-                k = row.k, seed = row.seed, scaling = row.scaling, max_iterations = row.max_iterations;
-                tolerance = row.tolerance;
-                options().validate();
-            },
-            {{"k", row.k == k},
-             {"seed", row.seed == seed},
-             {"scaling", row.scaling == scaling},
-             {"max_iterations", row.max_iterations == max_iterations},
-             {"tolerance", row.tolerance == tolerance}});
-    }
-    KMeansOptions options() const {
-        KMeansOptions o;
-        o.k = k;
-        o.seed = seed;
-        o.max_iterations = max_iterations;
-        o.tolerance = tolerance;
-        // "zscore" for all features, or one kind per feature: "log1p_zscore,zscore,none".
-        std::size_t start = 0;
-        while (start <= scaling.size()) {
-            const std::size_t comma = scaling.find(',', start);
-            const std::string part = scaling.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            std::size_t b = part.find_first_not_of(' '), e = part.find_last_not_of(' ');
-            o.scaling.push_back(personalize::kmeans::parse_kmeans_scaling(b == std::string::npos ? "" : part.substr(b, e - b + 1)));
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-        return o;
-    }
-    void merge(const KMeansState &other) {
-        if (other.has_options)
-            set_options({other.k, other.seed, other.scaling, other.max_iterations, other.tolerance});
-        points.merge(other.points);
-    }
-    // Options header, then the points.
-    std::size_t serialized_size() const { return 1 + 3 * 8 + sizeof(double) + 4 + scaling.size() + points.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const {
-        unsigned char *p = out;
-        *p++ = has_options ? 1 : 0;
-        std::memcpy(p, &k, 8), p += 8;
-        std::memcpy(p, &seed, 8), p += 8;
-        std::memcpy(p, &max_iterations, 8), p += 8;
-        std::memcpy(p, &tolerance, sizeof(double)), p += sizeof(double);
-        const auto n = static_cast<std::uint32_t>(scaling.size());
-        std::memcpy(p, &n, 4), p += 4;
-        std::memcpy(p, scaling.data(), n), p += n;
-        points.serialize(p, size - static_cast<std::size_t>(p - out));
-    }
-    static KMeansState *deserialize(const unsigned char *data, std::size_t size) {
-        const std::size_t header = 1 + 3 * 8 + sizeof(double) + 4;
-        if (size < header) throw personalize::Error(personalize::ErrorCode::DataCorrupted, "kmeans: serialized state is corrupted");
-        std::uint32_t n;
-        std::memcpy(&n, data + header - 4, 4);
-        if (size - header < n) throw personalize::Error(personalize::ErrorCode::DataCorrupted, "kmeans: serialized state is corrupted");
-        auto state = std::make_unique<KMeansState>();
-        const unsigned char *p = data;
-        state->has_options = *p++ != 0;
-        std::memcpy(&state->k, p, 8), p += 8;
-        std::memcpy(&state->seed, p, 8), p += 8;
-        std::memcpy(&state->max_iterations, p, 8), p += 8;
-        std::memcpy(&state->tolerance, p, sizeof(double)), p += sizeof(double);
-        p += 4;
-        state->scaling.assign(reinterpret_cast<const char *>(p), n), p += n;
-        state->points = KMeansBuilder::deserialize(p, size - header - n, pg::memory_budget());
-        return state.release();
-    }
-};
+// The points and the options of one kmeans() group (the options come from
+// every row and must agree).
+using KMeansState = personalize::kmeans::KMeansFitState;
 
 KMeansState *kmeans_state(FunctionCallInfo fcinfo, MemoryContext context) {
     if (!PG_ARGISNULL(0)) return reinterpret_cast<KMeansState *>(PG_GETARG_POINTER(0));
-    return pg::make_owned(context, [] { return new KMeansState(); });
+    return pg::make_owned(context, [] { return new KMeansState(pg::memory_budget()); });
 }
 
 const KMeansModel &cached_model(FunctionCallInfo fcinfo, int argno) {
@@ -142,13 +53,15 @@ PERSONALIZE_FUNCTION(personalize_kmeans_transfn) {
         if (PG_ARGISNULL(0)) PG_RETURN_NULL();
         PG_RETURN_POINTER(PG_GETARG_POINTER(0));
     }
-    const RowOptions row{args.int4(2, "k"), static_cast<std::uint64_t>(args.int8(3, "seed", 0).value()),
-                         args.text(4, "scaling", "none"), args.int4(5, "max_iterations", 300),
-                         args.float8(6, "tolerance", 1e-4)};
+    const std::int64_t k = args.int4(2, "k");
+    const auto seed = static_cast<std::uint64_t>(args.int8(3, "seed", 0).value());
+    const std::string_view scaling = args.text(4, "scaling", "none");
+    const std::int64_t max_iterations = args.int4(5, "max_iterations", 300);
+    const double tolerance = args.float8(6, "tolerance", 1e-4);
     const pg::Float8Array features = args.float8_array(1, "features");
     KMeansState *state = kmeans_state(fcinfo, context);
     pg::cpp([&] {
-        state->set_options(row);
+        state->set_options(k, seed, scaling, max_iterations, tolerance);
         state->points.add(features.values, features.count);
     });
     PG_RETURN_POINTER(state);
@@ -163,7 +76,9 @@ PERSONALIZE_FUNCTION(personalize_kmeans_serialize) {
 }
 
 PERSONALIZE_FUNCTION(personalize_kmeans_deserialize) {
-    return pg::deserialize_state(fcinfo, "kmeans", KMeansState::deserialize);
+    return pg::deserialize_state(fcinfo, "kmeans", [](const unsigned char *data, std::size_t size) {
+        return new KMeansState(KMeansState::deserialize(data, size, pg::memory_budget()));
+    });
 }
 
 // Fits the model (jsonb). No rows: a NOTICE and NULL.

@@ -3,11 +3,10 @@
 // (frequency, monetary [, weight [, penalty]]). The state is the model's
 // core fit state (distinct customer tuples with their total weight); the
 // final function fits and returns the model as jsonb.
-#include <cstring>
 #include <string>
 
-#include "core/common/same_for_every_row.hpp"
 #include "core/lifetime/bgnbd.hpp"
+#include "core/lifetime/fit_state.hpp"
 #include "core/lifetime/gamma_gamma.hpp"
 #include "core/lifetime/pareto_nbd.hpp"
 #include "pg/common/aggregate_state.hpp"
@@ -23,40 +22,7 @@ namespace {
 
 // The options of a fit travel with the state; every row must agree.
 template <typename Core>
-struct FitState {
-    Core core;
-    double penalty = 0.0;
-    bool has_penalty = false;
-
-    // `p` is checked by the transition function when it reads the argument.
-    void set_penalty(double p, const char *function) {
-        personalize::same_for_every_row(has_penalty, function, [&] { penalty = p; }, {{"penalty", p == penalty}});
-    }
-    void merge(const FitState &other, const char *function) {
-        if (other.has_penalty) set_penalty(other.penalty, function);
-        core.merge(other.core);
-    }
-    std::size_t serialized_size() const { return sizeof(double) + 1 + core.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const {
-        std::memcpy(out, &penalty, sizeof penalty);
-        out[sizeof penalty] = has_penalty ? 1 : 0;
-        core.serialize(out + sizeof penalty + 1, size - sizeof penalty - 1);
-    }
-    static FitState *deserialize(const unsigned char *data, std::size_t size) {
-        if (size < sizeof(double) + 1)
-            throw personalize::Error(personalize::ErrorCode::DataCorrupted, "lifetime fit: serialized state is corrupted");
-        auto *state = new FitState();
-        std::memcpy(&state->penalty, data, sizeof(double));
-        state->has_penalty = data[sizeof(double)] != 0;
-        try {
-            state->core = Core::deserialize(data + sizeof(double) + 1, size - sizeof(double) - 1);
-        } catch (...) {
-            delete state;
-            throw;
-        }
-        return state;
-    }
-};
+using FitState = personalize::lifetime::PenalizedFitState<Core>;
 
 using BgNbdState = FitState<personalize::lifetime::BgNbdFitState>;
 using ParetoState = FitState<personalize::lifetime::ParetoNbdFitState>;
@@ -102,7 +68,9 @@ Datum fit_serialize(FunctionCallInfo fcinfo, const char *function) {
 
 template <typename State>
 Datum fit_deserialize(FunctionCallInfo fcinfo, const char *function) {
-    return pg::deserialize_state(fcinfo, function, State::deserialize);
+    return pg::deserialize_state(fcinfo, function, [function](const unsigned char *data, std::size_t size) {
+        return new State(State::deserialize(data, size, function));
+    });
 }
 
 // Fits and returns the model as jsonb (converged or not: the JSON says so).

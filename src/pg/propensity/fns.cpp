@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "core/common/same_for_every_row.hpp"
 #include "core/propensity/auc.hpp"
 #include "core/propensity/logistic_regression.hpp"
 #include "pg/common/aggregate_state.hpp"
@@ -25,45 +24,24 @@ extern "C" {
 
 namespace pg = personalize::pg;
 using personalize::propensity::AucCollector;
-using personalize::Error;
-using personalize::ErrorCode;
 using personalize::propensity::LogisticCollector;
 using personalize::propensity::LogisticModel;
 using personalize::propensity::LogisticOptions;
 
 namespace {
 
-struct LogisticState {
-    LogisticCollector rows{pg::memory_budget()};
-    bool has_options = false;
-    LogisticOptions options;
-    bool has_names = false;              // set with the options: NULL names count as "none"
-    std::vector<std::string> names;
+struct LogisticState : personalize::propensity::LogisticFitState {
+    using LogisticFitState::LogisticFitState;
     // This process's first row's raw names argument, so later rows compare
     // bytes instead of parsing (not serialized: each worker sets its own).
     bool raw_known = false;
     bool raw_given = false;
     std::string raw_names;
-
-    void set_options(const LogisticOptions &o) {
-        personalize::same_for_every_row(
-            has_options, "logistic_fit",
-            [&] {
-                o.validate("logistic_fit");
-                options = o;
-            },
-            {{"l2", o.l2 == options.l2},
-             {"max_iterations", o.max_iterations == options.max_iterations},
-             {"tolerance", o.tolerance == options.tolerance}});
-    }
-    void set_names(const std::vector<std::string> &n) {
-        personalize::same_for_every_row(has_names, "logistic_fit", [&] { names = n; }, {{"feature_names", n == names}});
-    }
 };
 
 LogisticState *logistic_state(FunctionCallInfo fcinfo, MemoryContext context) {
     if (!PG_ARGISNULL(0)) return reinterpret_cast<LogisticState *>(PG_GETARG_POINTER(0));
-    return pg::make_owned(context, [] { return new LogisticState(); });
+    return pg::make_owned(context, [] { return new LogisticState(pg::memory_budget()); });
 }
 
 // The names of a text[] argument; PostgreSQL code (call outside cpp).
@@ -135,76 +113,12 @@ PERSONALIZE_FUNCTION(personalize_logistic_fit_combine) {
                                              });
 }
 
-namespace {
-
-// Options and names, then the rows.
-struct SerializedLogistic {
-    const LogisticState &s;
-    std::size_t names_size() const {
-        std::size_t n = 4;
-        for (const auto &name : s.names) n += 4 + name.size();
-        return n;
-    }
-    std::size_t serialized_size() const { return 2 + 3 * 8 + names_size() + s.rows.serialized_size(); }
-    void serialize(unsigned char *out, std::size_t size) const {
-        unsigned char *p = out;
-        *p++ = s.has_options ? 1 : 0;
-        *p++ = s.has_names ? 1 : 0;
-        std::memcpy(p, &s.options.l2, 8), p += 8;
-        std::memcpy(p, &s.options.max_iterations, 8), p += 8;
-        std::memcpy(p, &s.options.tolerance, 8), p += 8;
-        const auto count = static_cast<std::uint32_t>(s.names.size());
-        std::memcpy(p, &count, 4), p += 4;
-        for (const auto &name : s.names) {
-            const auto length = static_cast<std::uint32_t>(name.size());
-            std::memcpy(p, &length, 4), p += 4;
-            std::memcpy(p, name.data(), length), p += length;
-        }
-        s.rows.serialize(p, size - static_cast<std::size_t>(p - out));
-    }
-};
-
-[[noreturn]] void state_corrupted() {
-    throw Error(ErrorCode::DataCorrupted, "logistic_fit: serialized state is corrupted");
-}
-
-}  // namespace
-
 PERSONALIZE_FUNCTION(personalize_logistic_fit_serialize) {
-    return pg::serialize_state<LogisticState, SerializedLogistic>(fcinfo, "logistic_fit",
-                                                                  "partial logistic_fit state");
+    return pg::serialize_state<LogisticState>(fcinfo, "logistic_fit", "partial logistic_fit state");
 }
 
 PERSONALIZE_FUNCTION(personalize_logistic_fit_deserialize) {
-    return pg::deserialize_state(fcinfo, "logistic_fit", [](const unsigned char *p, std::size_t size) {
-        const unsigned char *end = p + size;
-        auto take = [&](void *into, std::size_t n) {
-            if (static_cast<std::size_t>(end - p) < n) state_corrupted();
-            std::memcpy(into, p, n);
-            p += n;
-        };
-        unsigned char flags[2];
-        take(flags, 2);
-        LogisticOptions o;
-        take(&o.l2, 8);
-        take(&o.max_iterations, 8);
-        take(&o.tolerance, 8);
-        std::uint32_t count;
-        take(&count, 4);
-        std::vector<std::string> names;
-        for (std::uint32_t i = 0; i < count; ++i) {
-            std::uint32_t length;
-            take(&length, 4);
-            if (static_cast<std::size_t>(end - p) < length) state_corrupted();
-            names.emplace_back(reinterpret_cast<const char *>(p), length);
-            p += length;
-        }
-        auto state = std::make_unique<LogisticState>();
-        if (flags[0]) state->set_options(o);
-        if (flags[1]) state->set_names(names);
-        state->rows.append_serialized(p, static_cast<std::size_t>(end - p));
-        return state.release();
-    });
+    return pg::deserialize_state_in_place(fcinfo, "logistic_fit", [] { return new LogisticState(pg::memory_budget()); });
 }
 
 // The model as jsonb; no (non-NULL) rows: NULL. A fit that did not converge
@@ -286,11 +200,7 @@ PERSONALIZE_FUNCTION(personalize_auc_serialize) {
 }
 
 PERSONALIZE_FUNCTION(personalize_auc_deserialize) {
-    return pg::deserialize_state(fcinfo, "auc", [](const unsigned char *data, std::size_t size) {
-        auto state = std::make_unique<AucCollector>(pg::memory_budget());
-        state->append_serialized(data, size);
-        return state.release();
-    });
+    return pg::deserialize_state_in_place(fcinfo, "auc", [] { return new AucCollector(pg::memory_budget()); });
 }
 
 // NULL without at least one true and one false label.

@@ -90,9 +90,8 @@ BENCHMARK(BM_LifetimeAdd1M)->Unit(benchmark::kMillisecond);
 void BM_LifetimeSerialize1M(benchmark::State &state) {
     const auto &s = million_state<BgNbdFitState>();
     for (auto _ : state) {
-        std::vector<unsigned char> bytes(s.serialized_size());
-        s.serialize(bytes.data(), bytes.size());
-        const auto back = BgNbdFitState::deserialize(bytes.data(), bytes.size());
+        auto bytes = to_bytes(s);
+        const auto back = read_whole(bytes.data(), bytes.size(), "bgnbd", BgNbdFitState::read);
         benchmark::DoNotOptimize(back.distinct());
         state.counters["bytes"] = static_cast<double>(bytes.size());
     }

@@ -72,6 +72,52 @@ void BM_MiningBasketFinish(benchmark::State &state) {
 }
 BENCHMARK(BM_MiningBasketFinish)->Unit(benchmark::kMillisecond);
 
+// The byte form of the baskets() state (10M lines, 160 MB) and of the
+// finished collection: serialfunc / deserialfunc and the stored type. The
+// deserialisation times are mostly the fresh allocation's page faults.
+const BasketBuilder &random_builder() {
+    static const BasketBuilder builder = [] {
+        BasketBuilder b{MemoryBudget()};
+        for (const Line &l : random_lines()) b.add(l.basket, l.item);
+        return b;
+    }();
+    return builder;
+}
+
+void BM_MiningBasketStateWrite(benchmark::State &state) {
+    const BasketBuilder &builder = random_builder();
+    std::vector<unsigned char> bytes(personalize::byte_size(builder));
+    for (auto _ : state) {
+        personalize::write_bytes(builder, bytes.data(), bytes.size());
+        benchmark::DoNotOptimize(bytes.data());
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
+}
+BENCHMARK(BM_MiningBasketStateWrite)->Unit(benchmark::kMillisecond);
+
+void BM_MiningBasketStateRead(benchmark::State &state) {
+    const std::vector<unsigned char> bytes = personalize::to_bytes(random_builder());
+    for (auto _ : state) {
+        const BasketBuilder back = BasketBuilder::deserialize(bytes.data(), bytes.size(), MemoryBudget());
+        benchmark::DoNotOptimize(back.pending_lines());
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
+}
+BENCHMARK(BM_MiningBasketStateRead)->Unit(benchmark::kMillisecond);
+
+void BM_MiningBasketValueRead(benchmark::State &state) {
+    BasketBuilder builder{MemoryBudget()};
+    builder.merge(random_builder());
+    const std::vector<unsigned char> bytes = personalize::to_bytes(builder.finish(Interrupt()));
+    for (auto _ : state) {
+        MemoryBudget budget;
+        const BasketCollection back = BasketCollection::deserialize(bytes.data(), bytes.size(), budget);
+        benchmark::DoNotOptimize(back.lines());
+    }
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(bytes.size()));
+}
+BENCHMARK(BM_MiningBasketValueRead)->Unit(benchmark::kMillisecond);
+
 // 1M baskets of ~10 distinct items drawn from a Zipf(1) law over 20k items.
 const BasketCollection &zipf_baskets() {
     static const BasketCollection baskets = [] {

@@ -12,6 +12,7 @@
 
 #include "core/als/model.hpp"
 #include "core/common/error.hpp"
+#include "../common/bytes_test_util.hpp"
 
 namespace personalize::als {
 namespace {
@@ -51,10 +52,23 @@ Stored fit(const std::vector<Triple> &rows, const AlsOptions &o) {
     auto c = collect(rows);
     const AlsTrainedModel m = als_fit(*c, o);
     Stored s;
-    s.size = m.serialized_size();
+    s.size = byte_size(m);
     s.words.assign((s.size + 7) / 8, 0);
-    m.serialize(s.data(), s.size);
+    write_bytes(m, s.data(), s.size);
     return s;
+}
+
+Stored stored(const std::vector<unsigned char> &bytes) {
+    Stored s;
+    s.size = bytes.size();
+    s.words.assign((s.size + 7) / 8, 0);
+    if (s.size != 0) std::memcpy(s.data(), bytes.data(), s.size);
+    return s;
+}
+
+// Adds the rows of one whole serialised collector.
+void append(AlsCollector &c, const unsigned char *data, std::size_t size) {
+    read_whole(data, size, "als_fit", [&](ByteReader &in) { c.read(in); });
 }
 
 AlsOptions small_options(AlsSolver solver = AlsSolver::ConjugateGradient) {
@@ -271,11 +285,10 @@ TEST(Als, MemoryBudgetAndCancellation) {
 
 TEST(Als, CollectorBytesRoundTripAndCorruptionIsDetected) {
     auto a = collect(two_tastes());
-    std::vector<unsigned char> bytes(a->serialized_size());
-    a->serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(*a);
     AlsCollector b{MemoryBudget()};
-    b.append_serialized(bytes.data(), bytes.size());
-    b.append_serialized(bytes.data(), bytes.size());
+    append(b, bytes.data(), bytes.size());
+    append(b, bytes.data(), bytes.size());
     EXPECT_EQ(b.rows(), 2 * a->rows());
     // Twice the same rows: every strength doubled, so a model equal to one
     // fitted on doubled strengths.
@@ -284,14 +297,115 @@ TEST(Als, CollectorBytesRoundTripAndCorruptionIsDetected) {
     auto d = collect(doubled);
     const AlsTrainedModel from_b = als_fit(b, small_options());
     const AlsTrainedModel from_d = als_fit(*d, small_options());
-    std::vector<unsigned char> sb(from_b.serialized_size()), sd(from_d.serialized_size());
-    from_b.serialize(sb.data(), sb.size());
-    from_d.serialize(sd.data(), sd.size());
-    EXPECT_EQ(sb, sd);
+    EXPECT_EQ(to_bytes(from_b), to_bytes(from_d));
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        AlsCollector c{MemoryBudget()};
+        append(c, data, size);
+    });
     bytes[0] ^= 1;
-    EXPECT_THROW(b.append_serialized(bytes.data(), bytes.size()), Error);
+    EXPECT_THROW(append(b, bytes.data(), bytes.size()), Error);
     bytes[0] ^= 1;
-    EXPECT_THROW(b.append_serialized(bytes.data(), bytes.size() - 1), Error);
+    bytes[bytes.size() - 1] ^= 0x80;  // the last strength becomes negative
+    EXPECT_THROW(append(b, bytes.data(), bytes.size()), Error);
+}
+
+// The aggregate's state: options and rows.
+TEST(Als, FitStateRoundTrip) {
+    AlsFitState state{MemoryBudget()};
+    AlsOptions o = small_options(AlsSolver::Cholesky);
+    o.seed = 11;
+    state.set_options(o);
+    for (const auto &r : two_tastes()) state.rows.add(r.customer, r.item, r.strength);
+    const auto bytes = to_bytes(state);
+    AlsFitState back{MemoryBudget()};
+    read_whole(bytes.data(), bytes.size(), "als_fit", [&](ByteReader &in) { back.read(in); });
+    EXPECT_TRUE(back.has_options);
+    EXPECT_TRUE(back.options == o);
+    EXPECT_EQ(to_bytes(back), bytes);
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        AlsFitState s{MemoryBudget()};
+        read_whole(data, size, "als_fit", [&](ByteReader &in) { s.read(in); });
+    });
+    auto corrupted = [](std::vector<unsigned char> b) {
+        return testing::error_code([&] {
+            AlsFitState s{MemoryBudget()};
+            read_whole(b.data(), b.size(), "als_fit", [&](ByteReader &in) { s.read(in); });
+        });
+    };
+    auto bad = bytes;
+    bad[8 + 1 + 5 * 8] = 2;  // the solver
+    EXPECT_EQ(corrupted(bad), ErrorCode::DataCorrupted);
+    bad = bytes;
+    std::memset(bad.data() + 9, 0, 8);  // factors 0: options that do not validate
+    EXPECT_EQ(corrupted(bad), ErrorCode::DataCorrupted);
+}
+
+// A model as the 0.1.0 library stored it (built from commit 9e068cb): rows
+// (1, 10, 1), (1, 20, 2), (2, 20, 1), factors 2, iterations 3, seed 7, the
+// other options default. personalize.als_model values on disk must stay
+// readable, and this library writes the same layout byte for byte.
+constexpr const char *kModel010 =
+    "414c4d3101000000020000000000000002000000000000000200000000000000"
+    "03000000000000000300000003000000000000000000e03f0000000000001440"
+    "07000000000000006fccd9fe742ac23f6a5b78be40ca58d70000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000"
+    "010000000000000002000000000000000a000000000000001400000000000000"
+    "0000000000000000020000000000000003000000000000000000000001000000"
+    "01000000000000000e811ebb29d3973f1f3e403f401a493fa10be1bee2a13e3f"
+    "7d15b43ee420473f";
+
+TEST(Als, ReadsAndWritesTheStoredModelOf010) {
+    const auto bytes = testing::from_hex(kModel010);
+    const Stored s = stored(bytes);
+    const AlsModelView v = s.view();
+    EXPECT_EQ(v.factors(), 2u);
+    ASSERT_EQ(v.customers(), 2u);
+    ASSERT_EQ(v.items(), 2u);
+    EXPECT_EQ(v.header.interactions, 3u);
+    EXPECT_EQ(v.header.iterations, 3u);
+    EXPECT_EQ(v.header.seed, 7);
+    EXPECT_EQ(v.header.alpha, 5.0);
+    EXPECT_EQ(v.header.regularization, 0.5);
+    EXPECT_EQ(v.header.solver, AlsSolver::ConjugateGradient);
+    EXPECT_EQ(v.customer_ids[1], 2);
+    EXPECT_EQ(v.item_ids[0], 10);
+    const auto top = als_recommend(v, static_cast<std::size_t>(v.customer_index(2)), 5, true);
+    ASSERT_EQ(top.size(), 1u);
+    EXPECT_EQ(top[0].item_id, 10);  // the one item customer 2 did not buy
+
+    // Written again from its arrays: the very same bytes.
+    MemoryBudget budget;
+    AlsTrainedModel m(budget);
+    m.options.factors = v.header.factors;
+    m.options.iterations = v.header.iterations;
+    m.options.cg_steps = v.header.cg_steps;
+    m.options.regularization = v.header.regularization;
+    m.options.alpha = v.header.alpha;
+    m.options.seed = static_cast<std::uint64_t>(v.header.seed);
+    m.options.solver = v.header.solver;
+    m.loss = v.header.loss;
+    m.customer_ids.append(v.customer_ids, v.customer_ids + 2);
+    m.item_ids.append(v.item_ids, v.item_ids + 2);
+    m.offsets.append(v.offsets, v.offsets + 3);
+    m.history.append(v.history, v.history + 3);
+    m.customer_factors.append(v.customer_factors, v.customer_factors + 4);
+    m.item_factors.append(v.item_factors, v.item_factors + 4);
+    EXPECT_EQ(to_bytes(m), bytes);
+
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        AlsModelView::open(stored(std::vector<unsigned char>(data, data + size)).data(), size);
+    });
+    // A newer format version is named in the error.
+    auto newer = bytes;
+    newer[4] = 2;
+    try {
+        AlsModelView::open(stored(newer).data(), newer.size());
+        ADD_FAILURE() << "no error";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::DataCorrupted);
+        EXPECT_STREQ(e.what(), "als_model: the value is corrupted: format version 2 is not supported "
+                               "(this library reads version 1)");
+    }
 }
 
 }  // namespace

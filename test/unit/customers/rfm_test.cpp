@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "../common/bytes_test_util.hpp"
 
 namespace personalize::customers {
 namespace {
@@ -172,8 +173,7 @@ TEST(RfmNtile, MergeAndSerializationKeepEveryValue) {
     for (int i = 0; i < 50; ++i) a.add(i, i * 2, i * 3);
     b.set_bins(5);
     for (int i = 50; i < 100; ++i) b.add(i, i * 2, i * 3);
-    std::vector<unsigned char> bytes(b.serialized_size());
-    b.serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(b);
     RfmCollector b2 = RfmCollector::deserialize(bytes.data(), bytes.size(), MemoryBudget());
     a.merge(b2);
     RfmCollector all;
@@ -181,9 +181,11 @@ TEST(RfmNtile, MergeAndSerializationKeepEveryValue) {
     for (int i = 99; i >= 0; --i) all.add(i, i * 2, i * 3);
     const RfmBreakpoints x = a.breakpoints(), y = all.breakpoints();
     EXPECT_EQ(x.to_json(), y.to_json());
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        RfmCollector::deserialize(data, size, MemoryBudget());
+    });
     bytes[0] ^= 1;
     EXPECT_THROW(RfmCollector::deserialize(bytes.data(), bytes.size(), MemoryBudget()), Error);
-    EXPECT_THROW(RfmCollector::deserialize(bytes.data(), 7, MemoryBudget()), Error);
 }
 
 TEST(RfmNtile, MemoryIsChargedToTheBudget) {

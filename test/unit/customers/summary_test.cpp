@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "../common/bytes_test_util.hpp"
 
 namespace personalize::customers {
 namespace {
@@ -141,8 +143,7 @@ TEST(CustomerSummary, SerializationRoundTrips) {
     const auto p = weekly(500);
     CustomerSummary s;
     for (int day = 0; day < 100; day += 3) add_on(s, p, day, day * 0.25);
-    std::vector<unsigned char> bytes(s.serialized_size());
-    s.serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(s);
     const CustomerSummary back = CustomerSummary::deserialize(bytes.data(), bytes.size());
     const SummaryResult a = s.result(), b = back.result();
     EXPECT_EQ(a.orders, b.orders);
@@ -156,13 +157,15 @@ TEST(CustomerSummary, CorruptedStateIsAnError) {
     CustomerSummary s;
     add_on(s, p, 1, 1.0);
     add_on(s, p, 2, 1.0);
-    std::vector<unsigned char> bytes(s.serialized_size());
-    s.serialize(bytes.data(), bytes.size());
-    for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
-        EXPECT_THROW(CustomerSummary::deserialize(bytes.data(), cut), Error) << "truncated at " << cut;
-    }
+    auto bytes = to_bytes(s);
+    testing::expect_truncations_rejected(bytes, CustomerSummary::deserialize);
+    auto swapped = bytes;  // the two purchase days out of order
+    std::swap_ranges(swapped.end() - 24, swapped.end() - 12, swapped.end() - 12);
+    EXPECT_EQ(testing::error_code([&] { CustomerSummary::deserialize(swapped.data(), swapped.size()); }),
+              ErrorCode::DataCorrupted);
     bytes[0] ^= 0xff;
-    EXPECT_THROW(CustomerSummary::deserialize(bytes.data(), bytes.size()), Error);
+    EXPECT_EQ(testing::error_code([&] { CustomerSummary::deserialize(bytes.data(), bytes.size()); }),
+              ErrorCode::DataCorrupted);
 }
 
 }  // namespace

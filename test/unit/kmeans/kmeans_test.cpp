@@ -12,7 +12,9 @@
 
 #include "core/common/error.hpp"
 #include "core/kmeans/internal.hpp"
+#include "core/kmeans/state.hpp"
 #include "core/common/random.hpp"
+#include "../common/bytes_test_util.hpp"
 
 namespace personalize::kmeans {
 namespace {
@@ -450,38 +452,73 @@ TEST(KMeans, BadJson) {
         expect_code([&] { KMeansModel::from_json(text); }, ErrorCode::InvalidText);
 }
 
+KMeansBuilder read_points(const unsigned char *data, std::size_t size, MemoryBudget budget) {
+    return read_whole(data, size, "kmeans", [&](ByteReader &in) { return KMeansBuilder::read(in, budget); });
+}
+
 TEST(KMeans, SerializationRoundTrip) {
     const auto points = blobs(kThreeCenters, kThreeSizes, 0.5, 3);
     const KMeansBuilder b = build(points);
-    std::vector<unsigned char> bytes(b.serialized_size());
-    b.serialize(bytes.data(), bytes.size());
-    const KMeansBuilder back = KMeansBuilder::deserialize(bytes.data(), bytes.size(), MemoryBudget());
+    auto bytes = to_bytes(b);
+    const KMeansBuilder back = read_points(bytes.data(), bytes.size(), MemoryBudget());
     ASSERT_EQ(back.size(), b.size());
     ASSERT_EQ(back.dim(), 2u);
     EXPECT_EQ(std::memcmp(back.data(), b.data(), b.size() * 2 * sizeof(double)), 0);
     EXPECT_EQ(kmeans_fit(back, options(3), Interrupt()).to_json(), kmeans_fit(b, options(3), Interrupt()).to_json());
 
-    for (std::size_t cut = 0; cut < bytes.size(); cut += (cut < 64 ? 1 : 97))
-        expect_code([&] { KMeansBuilder::deserialize(bytes.data(), cut, MemoryBudget()); }, ErrorCode::DataCorrupted);
-    expect_code([&] { KMeansBuilder::deserialize(nullptr, 0, MemoryBudget()); }, ErrorCode::DataCorrupted);
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        read_points(data, size, MemoryBudget());
+    });
+    expect_code([&] { read_points(nullptr, 0, MemoryBudget()); }, ErrorCode::DataCorrupted);
     auto tampered = bytes;
     tampered[0] ^= 1;  // tag
-    expect_code([&] { KMeansBuilder::deserialize(tampered.data(), tampered.size(), MemoryBudget()); },
+    expect_code([&] { read_points(tampered.data(), tampered.size(), MemoryBudget()); },
                 ErrorCode::DataCorrupted);
     tampered = bytes;
-    tampered[4] = 3;  // dim 3 no longer divides the payload into the stored count
-    expect_code([&] { KMeansBuilder::deserialize(tampered.data(), tampered.size(), MemoryBudget()); },
+    tampered[8] = 3;  // dim 3 no longer divides the payload into the stored count
+    expect_code([&] { read_points(tampered.data(), tampered.size(), MemoryBudget()); },
                 ErrorCode::DataCorrupted);
     tampered = bytes;
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    std::memcpy(tampered.data() + 16 + 8 * 5, &nan, 8);
-    expect_code([&] { KMeansBuilder::deserialize(tampered.data(), tampered.size(), MemoryBudget()); },
+    std::memcpy(tampered.data() + 20 + 8 * 5, &nan, 8);
+    expect_code([&] { read_points(tampered.data(), tampered.size(), MemoryBudget()); },
                 ErrorCode::DataCorrupted);
     // An empty builder round-trips too.
     KMeansBuilder empty;
-    std::vector<unsigned char> none(empty.serialized_size());
-    empty.serialize(none.data(), none.size());
-    EXPECT_TRUE(KMeansBuilder::deserialize(none.data(), none.size(), MemoryBudget()).empty());
+    auto none = to_bytes(empty);
+    EXPECT_TRUE(read_points(none.data(), none.size(), MemoryBudget()).empty());
+}
+
+// The aggregate's state: options and points, with their byte form.
+TEST(KMeans, FitStateRoundTripKeepsOptionsAndPoints) {
+    const auto points = blobs(kThreeCenters, kThreeSizes, 0.5, 3);
+    KMeansFitState state{MemoryBudget()};
+    state.set_options(3, 7, "zscore, log1p_zscore", 50, 1e-6);
+    for (const Point &p : points) state.points.add(p.data(), 2);
+    const auto bytes = to_bytes(state);
+    const KMeansFitState back = KMeansFitState::deserialize(bytes.data(), bytes.size(), MemoryBudget());
+    EXPECT_TRUE(back.has_options);
+    EXPECT_EQ(back.k, 3);
+    EXPECT_EQ(back.seed, 7u);
+    EXPECT_EQ(back.scaling, "zscore, log1p_zscore");
+    EXPECT_EQ(back.max_iterations, 50);
+    EXPECT_EQ(back.tolerance, 1e-6);
+    EXPECT_EQ(to_bytes(back), bytes);
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        KMeansFitState::deserialize(data, size, MemoryBudget());
+    });
+    // Options that do not validate are a corrupted state, not a bad argument.
+    KMeansFitState unset{MemoryBudget()};
+    auto bad = to_bytes(unset);
+    bad[8] = 1;  // has_options, with k = 0
+    expect_code([&] { KMeansFitState::deserialize(bad.data(), bad.size(), MemoryBudget()); }, ErrorCode::DataCorrupted);
+    // Merging checks that the options agree.
+    KMeansFitState other{MemoryBudget()};
+    other.set_options(4, 7, "zscore, log1p_zscore", 50, 1e-6);
+    expect_code([&] { other.merge(back); }, ErrorCode::InvalidParameter);
+    KMeansFitState empty{MemoryBudget()};
+    empty.merge(back);
+    EXPECT_EQ(to_bytes(empty), bytes);
 }
 
 TEST(KMeans, MergeEqualsOneBuilder) {
@@ -531,10 +568,9 @@ TEST(KMeans, MemoryBudget) {
     }
     EXPECT_LE(b.budget().used(), 450u * 1024);
     expect_code([&] { kmeans_fit(b, options(3, 1, {KMeansScaling::ZScore}), Interrupt()); }, ErrorCode::OutOfMemory);
-    expect_code([&] { KMeansBuilder::deserialize(nullptr, 0, MemoryBudget(1)); }, ErrorCode::DataCorrupted);
-    std::vector<unsigned char> bytes(b.serialized_size());
-    b.serialize(bytes.data(), bytes.size());
-    expect_code([&] { KMeansBuilder::deserialize(bytes.data(), bytes.size(), MemoryBudget(1024)); },
+    expect_code([&] { read_points(nullptr, 0, MemoryBudget(1)); }, ErrorCode::DataCorrupted);
+    auto bytes = to_bytes(b);
+    expect_code([&] { read_points(bytes.data(), bytes.size(), MemoryBudget(1024)); },
                 ErrorCode::OutOfMemory);
 }
 

@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "core/lifetime/fit_state.hpp"
+#include "core/lifetime/gamma_gamma.hpp"
 #include "core/lifetime/pareto_nbd.hpp"
 #include "core/lifetime/simulate.hpp"
+#include "../common/bytes_test_util.hpp"
 #include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {
@@ -202,11 +205,10 @@ TEST(BgNbd, CorruptedStateIsAnError) {
     BgNbdFitState s;
     s.add(1, 2, 3);
     s.add(0, 0, 3, 2.5);
-    std::vector<unsigned char> bytes(s.serialized_size());
-    s.serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(s);
     for (std::size_t cut = 0; cut < bytes.size(); ++cut) {
         try {
-            BgNbdFitState::deserialize(bytes.data(), cut);
+            testing::read_as<BgNbdFitState>(bytes.data(), cut);
             FAIL() << "truncated at " << cut;
         } catch (const Error &e) {
             EXPECT_EQ(e.code(), ErrorCode::DataCorrupted);
@@ -214,17 +216,45 @@ TEST(BgNbd, CorruptedStateIsAnError) {
     }
     std::vector<unsigned char> bad = bytes;
     bad[0] ^= 0xff;
-    EXPECT_THROW(BgNbdFitState::deserialize(bad.data(), bad.size()), Error);
+    EXPECT_THROW(testing::read_as<BgNbdFitState>(bad.data(), bad.size()), Error);
     bad = bytes;
     bad[bad.size() - 1] ^= 0x80;  // the last weight becomes negative
-    EXPECT_THROW(BgNbdFitState::deserialize(bad.data(), bad.size()), Error);
+    EXPECT_THROW(testing::read_as<BgNbdFitState>(bad.data(), bad.size()), Error);
     // A Pareto/NBD state is not a BG/NBD state.
     ParetoNbdFitState other;
     other.add(1, 2, 3);
-    std::vector<unsigned char> other_bytes(other.serialized_size());
-    other.serialize(other_bytes.data(), other_bytes.size());
-    EXPECT_THROW(BgNbdFitState::deserialize(other_bytes.data(), other_bytes.size()), Error);
-    EXPECT_NO_THROW(ParetoNbdFitState::deserialize(other_bytes.data(), other_bytes.size()));
+    auto other_bytes = to_bytes(other);
+    EXPECT_THROW(testing::read_as<BgNbdFitState>(other_bytes.data(), other_bytes.size()), Error);
+    EXPECT_NO_THROW(testing::read_as<ParetoNbdFitState>(other_bytes.data(), other_bytes.size()));
+}
+
+// The aggregate's state: the customers and the penalty option.
+TEST(BgNbd, PenalizedFitStateRoundTrip) {
+    PenalizedFitState<BgNbdFitState> s;
+    s.set_penalty(0.25, "bgnbd_fit");
+    s.core.add(1, 2, 3);
+    s.core.add(0, 0, 3, 2.5);
+    const auto bytes = to_bytes(s);
+    const auto back = PenalizedFitState<BgNbdFitState>::deserialize(bytes.data(), bytes.size(), "bgnbd_fit");
+    EXPECT_TRUE(back.has_penalty);
+    EXPECT_EQ(back.penalty, 0.25);
+    EXPECT_EQ(back.core.distinct(), 2u);
+    EXPECT_EQ(to_bytes(back), bytes);
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        PenalizedFitState<BgNbdFitState>::deserialize(data, size, "bgnbd_fit");
+    });
+    auto bad = bytes;
+    bad[15] ^= 0x80;  // the penalty becomes negative
+    EXPECT_EQ(testing::error_code([&] { PenalizedFitState<BgNbdFitState>::deserialize(bad.data(), bad.size(), "bgnbd_fit"); }),
+              ErrorCode::DataCorrupted);
+    // A Gamma-Gamma state inside is not a BG/NBD state.
+    PenalizedFitState<GammaGammaFitState> spend;
+    spend.core.add(2, 10.0);
+    const auto spend_bytes = to_bytes(spend);
+    EXPECT_EQ(testing::error_code([&] {
+                  PenalizedFitState<BgNbdFitState>::deserialize(spend_bytes.data(), spend_bytes.size(), "bgnbd_fit");
+              }),
+              ErrorCode::DataCorrupted);
 }
 
 TEST(BgNbd, RejectsBadInput) {

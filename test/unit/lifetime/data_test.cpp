@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "../common/bytes_test_util.hpp"
 
 namespace personalize::lifetime {
 namespace {
@@ -37,9 +38,8 @@ TEST(LifetimeData, MergeAndSerializationRoundTrip) {
     b.add(5, 2.5, 9);
     a.merge(b);
     EXPECT_EQ(a.distinct(), 3u);
-    std::vector<unsigned char> bytes(a.serialized_size());
-    a.serialize(bytes.data(), bytes.size());
-    const RfAccumulator back = RfAccumulator::deserialize("pareto_nbd", bytes.data(), bytes.size());
+    auto bytes = to_bytes(a);
+    const RfAccumulator back = testing::read_as<RfAccumulator>(bytes.data(), bytes.size(), "pareto_nbd");
     const auto x = a.rows(), y = back.rows();
     ASSERT_EQ(x.size(), y.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -48,35 +48,33 @@ TEST(LifetimeData, MergeAndSerializationRoundTrip) {
         EXPECT_EQ(x[i].T, y[i].T);
         EXPECT_EQ(x[i].w, y[i].w);
     }
-    EXPECT_THROW(RfAccumulator::deserialize("bgnbd", bytes.data(), bytes.size()), Error);
-    EXPECT_THROW(RfAccumulator::deserialize("pareto_nbd", nullptr, 0), Error);
+    EXPECT_THROW(testing::read_as<RfAccumulator>(bytes.data(), bytes.size(), "bgnbd"), Error);
+    EXPECT_THROW(testing::read_as<RfAccumulator>(nullptr, 0, "pareto_nbd"), Error);
     RfAccumulator empty("bgnbd");
-    std::vector<unsigned char> none(empty.serialized_size());
-    empty.serialize(none.data(), none.size());
-    EXPECT_TRUE(RfAccumulator::deserialize("bgnbd", none.data(), none.size()).empty());
+    auto none = to_bytes(empty);
+    EXPECT_TRUE(testing::read_as<RfAccumulator>(none.data(), none.size(), "bgnbd").empty());
 }
 
 TEST(LifetimeData, DeserializeRejectsInvalidRows) {
     RfAccumulator a("bgnbd");
     a.add(1, 2, 3);
     a.add(2, 2, 3);
-    std::vector<unsigned char> bytes(a.serialized_size());
-    a.serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(a);
     // Swap the two rows: no longer sorted.
     std::vector<unsigned char> swapped = bytes;
     const std::size_t head = bytes.size() - 2 * 4 * sizeof(double);
     std::copy(bytes.begin() + head, bytes.begin() + head + 32, swapped.begin() + head + 32);
     std::copy(bytes.begin() + head + 32, bytes.end(), swapped.begin() + head);
-    EXPECT_THROW(RfAccumulator::deserialize("bgnbd", swapped.data(), swapped.size()), Error);
+    EXPECT_THROW(testing::read_as<RfAccumulator>(swapped.data(), swapped.size(), "bgnbd"), Error);
     // Recency beyond age.
     std::vector<unsigned char> bad = bytes;
     const double big = 99.0;
     std::memcpy(bad.data() + head + sizeof(double), &big, sizeof big);
-    EXPECT_THROW(RfAccumulator::deserialize("bgnbd", bad.data(), bad.size()), Error);
+    EXPECT_THROW(testing::read_as<RfAccumulator>(bad.data(), bad.size(), "bgnbd"), Error);
     // Extra bytes.
     std::vector<unsigned char> longer = bytes;
     longer.push_back(0);
-    EXPECT_THROW(RfAccumulator::deserialize("bgnbd", longer.data(), longer.size()), Error);
+    EXPECT_THROW(testing::read_as<RfAccumulator>(longer.data(), longer.size(), "bgnbd"), Error);
 }
 
 TEST(LifetimeData, WeightOverflowIsAnErrorAndLeavesNoTrace) {

@@ -9,6 +9,7 @@
 
 #include "core/common/error.hpp"
 #include "core/lifetime/simulate.hpp"
+#include "../common/bytes_test_util.hpp"
 #include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {
@@ -83,9 +84,8 @@ TEST(GammaGamma, MergeSerializeAndWeights) {
     weighted.add(4, 30.0);
     weighted.add(0, 0);
     weighted.add(5, -1.0);
-    std::vector<unsigned char> bytes(b.serialized_size());
-    b.serialize(bytes.data(), bytes.size());
-    a.merge(GammaGammaFitState::deserialize(bytes.data(), bytes.size()));
+    auto bytes = to_bytes(b);
+    a.merge(testing::read_as<GammaGammaFitState>(bytes.data(), bytes.size()));
     EXPECT_EQ(whole.ignored_weight(), 2.0);
     EXPECT_EQ(a.ignored_weight(), 2.0);
     const FitResult x = whole.fit(), y = a.fit(), z = weighted.fit();
@@ -94,7 +94,7 @@ TEST(GammaGamma, MergeSerializeAndWeights) {
     EXPECT_EQ(x.customers, 6.0);
     EXPECT_EQ(x.ignored, 2.0);
     for (std::size_t cut = 0; cut < bytes.size(); ++cut)
-        EXPECT_THROW(GammaGammaFitState::deserialize(bytes.data(), cut), Error) << cut;
+        EXPECT_THROW(testing::read_as<GammaGammaFitState>(bytes.data(), cut), Error) << cut;
 }
 
 TEST(GammaGamma, NoRepeatBuyersIsAnError) {

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/common/bytes.hpp"
 #include "core/common/error.hpp"
 #include "core/lifetime/fit.hpp"
 #include "core/lifetime/model.hpp"
@@ -51,12 +52,11 @@ State grouped_state(const std::vector<SimulatedCustomer> &customers) {
     return state;
 }
 
-// The state serialized and read back.
+// The state written in its byte form and read back.
 template <typename State>
 State round_trip(const State &state) {
-    std::vector<unsigned char> bytes(state.serialized_size());
-    state.serialize(bytes.data(), bytes.size());
-    return State::deserialize(bytes.data(), bytes.size());
+    const std::vector<unsigned char> bytes = to_bytes(state);
+    return read_whole(bytes.data(), bytes.size(), "test", State::read);
 }
 
 // The analytic gradient of the state's log-likelihood at `params` against

@@ -8,6 +8,7 @@
 
 #include "core/common/error.hpp"
 #include "core/lifetime/simulate.hpp"
+#include "../common/bytes_test_util.hpp"
 #include "lifetime_test_support.hpp"
 
 namespace personalize::lifetime {

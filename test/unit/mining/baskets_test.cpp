@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/common/error.hpp"
+#include "../common/bytes_test_util.hpp"
 
 namespace personalize::mining {
 namespace {
@@ -37,11 +38,7 @@ void expect_well_formed(const BasketCollection &c) {
     EXPECT_EQ(lines, c.lines());
 }
 
-std::vector<unsigned char> serialize(const BasketCollection &c) {
-    std::vector<unsigned char> bytes(c.serialized_size());
-    c.serialize(bytes.data(), bytes.size());
-    return bytes;
-}
+std::vector<unsigned char> serialize(const BasketCollection &c) { return to_bytes(c); }
 
 BasketCollection make(const Reference &r) {
     BasketCollection c;
@@ -52,15 +49,7 @@ BasketCollection make(const Reference &r) {
     return c;
 }
 
-ErrorCode code_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    ADD_FAILURE() << "no Error thrown";
-    return ErrorCode::Internal;
-}
+ErrorCode code_of(const std::function<void()> &f) { return testing::error_code(f); }
 
 TEST(Baskets, DuplicatesCollapseAndUnsortedInputIsSorted) {
     BasketBuilder builder{MemoryBudget()};
@@ -187,20 +176,31 @@ TEST(Baskets, SerializationRoundTrip) {
     EXPECT_EQ(BasketCollection::deserialize(empty.data(), empty.size(), budget).size(), 0u);
 }
 
-TEST(Baskets, EveryTruncationIsCorrupted) {
-    const auto bytes = serialize(make({{1, {10, 20}}, {7, {10}}}));
+// {1:{10,20},7:{10}} as the 0.1.0 library wrote it (built from commit 9e068cb):
+// the personalize.baskets values on disk. They must stay readable, and this
+// library writes the very same bytes (the layout is version 0 of "PBK1").
+TEST(Baskets, ReadsTheBytesOf010) {
+    const auto v010 = testing::from_hex(
+        "50424b3100000000020000000000000003000000000000000100000000000000"
+        "0700000000000000020000000000000003000000000000000a00000000000000"
+        "14000000000000000a00000000000000");
     MemoryBudget budget;
-    for (std::size_t n = 0; n < bytes.size(); ++n)
-        EXPECT_EQ(code_of([&] { BasketCollection::deserialize(bytes.data(), n, budget); }), ErrorCode::DataCorrupted)
-            << "truncated to " << n << " bytes";
-    auto longer = bytes;
-    longer.push_back(0);
-    EXPECT_EQ(code_of([&] { BasketCollection::deserialize(longer.data(), longer.size(), budget); }),
-              ErrorCode::DataCorrupted);
+    const BasketCollection c = BasketCollection::deserialize(v010.data(), v010.size(), budget);
+    EXPECT_EQ(c.to_text(), "{1:{10,20},7:{10}}");
+    EXPECT_EQ(serialize(c), v010);
+}
+
+TEST(Baskets, EveryTruncationIsCorrupted) {
+    MemoryBudget budget;
+    testing::expect_truncations_rejected(serialize(make({{1, {10, 20}}, {7, {10}}})),
+                                         [&](const unsigned char *data, std::size_t size) {
+                                             BasketCollection::deserialize(data, size, budget);
+                                         });
+    EXPECT_EQ(budget.used(), 0u);  // rejected values give their memory back
 }
 
 TEST(Baskets, CorruptedBytesAreRejected) {
-    // Layout: tag(4) flags(4) baskets(8) lines(8) ids[2] ends[2] items[3].
+    // Layout: tag(4) version(2) flags(2) baskets(8) lines(8) ids[2] ends[2] items[3].
     const auto good = serialize(make({{1, {10, 20}}, {7, {10}}}));
     ASSERT_EQ(good.size(), 24u + 16 + 16 + 24);
     auto patch = [&](std::size_t at, std::int64_t value) {
@@ -215,8 +215,11 @@ TEST(Baskets, CorruptedBytesAreRejected) {
     auto tag = good;
     tag[0] ^= 1;
     EXPECT_EQ(bad(tag), ErrorCode::DataCorrupted);
+    auto version = good;
+    version[4] = 1;
+    EXPECT_EQ(bad(version), ErrorCode::DataCorrupted);
     auto flags = good;
-    flags[4] = 1;
+    flags[6] = 1;
     EXPECT_EQ(bad(flags), ErrorCode::DataCorrupted);
     EXPECT_EQ(bad(patch(8, 3)), ErrorCode::DataCorrupted);                 // basket count
     EXPECT_EQ(bad(patch(8, INT64_MAX)), ErrorCode::DataCorrupted);         // huge basket count
@@ -247,14 +250,13 @@ TEST(Baskets, BuilderSerializationRoundTrip) {
     builder.add(3, 1);
     builder.add(1, 2);
     builder.add(3, 1);
-    std::vector<unsigned char> bytes(builder.serialized_size());
-    builder.serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(builder);
     BasketBuilder back = BasketBuilder::deserialize(bytes.data(), bytes.size(), MemoryBudget());
     EXPECT_EQ(back.pending_lines(), 3u);
     EXPECT_EQ(back.finish(Interrupt()).to_text(), "{1:{2},3:{1}}");
-    for (std::size_t n = 0; n < bytes.size(); ++n)
-        EXPECT_EQ(code_of([&] { BasketBuilder::deserialize(bytes.data(), n, MemoryBudget()); }),
-                  ErrorCode::DataCorrupted);
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        BasketBuilder::deserialize(data, size, MemoryBudget());
+    });
     bytes[0] ^= 0xff;
     EXPECT_EQ(code_of([&] { BasketBuilder::deserialize(bytes.data(), bytes.size(), MemoryBudget()); }),
               ErrorCode::DataCorrupted);

@@ -14,6 +14,7 @@
 
 #include "core/propensity/auc.hpp"
 #include "core/common/error.hpp"
+#include "../common/bytes_test_util.hpp"
 #include "core/common/random.hpp"
 
 namespace personalize::propensity {
@@ -208,19 +209,53 @@ TEST(LogisticRegression, JsonRoundTripAndScoringErrors) {
     EXPECT_EQ(hand.probability(&small, 1, "t"), 0.0);
 }
 
+// Adds the rows of one whole serialised collector.
+void append(LogisticCollector &c, const unsigned char *data, std::size_t size) {
+    read_whole(data, size, "logistic_fit", [&](ByteReader &in) { c.read(in); });
+}
+
 TEST(LogisticRegression, CollectorBytesRoundTrip) {
     LogisticCollector a{MemoryBudget()};
     for (const auto &r : simulated(500, 9)) a.add(r.label, r.x.data(), r.x.size());
-    std::vector<unsigned char> bytes(a.serialized_size());
-    a.serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(a);
     LogisticCollector b{MemoryBudget()};
-    b.append_serialized(bytes.data(), bytes.size());
+    append(b, bytes.data(), bytes.size());
     EXPECT_EQ(b.rows(), 500u);
     EXPECT_EQ(logistic_fit(a, LogisticOptions(), {}).to_json(), logistic_fit(b, LogisticOptions(), {}).to_json());
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        LogisticCollector c{MemoryBudget()};
+        append(c, data, size);
+    });
     bytes[bytes.size() - 1] = 7;  // a label that is neither 0 nor 1
     LogisticCollector c{MemoryBudget()};
-    EXPECT_THROW(c.append_serialized(bytes.data(), bytes.size()), Error);
-    EXPECT_THROW(c.append_serialized(bytes.data(), bytes.size() - 1), Error);
+    EXPECT_THROW(append(c, bytes.data(), bytes.size()), Error);
+}
+
+// The aggregate's state: options, feature names and rows.
+TEST(LogisticRegression, FitStateRoundTrip) {
+    LogisticFitState state{MemoryBudget()};
+    LogisticOptions o;
+    o.l2 = 0.5;
+    o.max_iterations = 20;
+    state.set_options(o);
+    state.set_names({"recency", "", "frequency"});
+    for (const auto &r : simulated(50, 3)) state.rows.add(r.label, r.x.data(), r.x.size());
+    const auto bytes = to_bytes(state);
+    auto read = [](const unsigned char *data, std::size_t size) {
+        auto s = std::make_unique<LogisticFitState>(MemoryBudget());
+        read_whole(data, size, "logistic_fit", [&](ByteReader &in) { s->read(in); });
+        return s;
+    };
+    const auto back = read(bytes.data(), bytes.size());
+    EXPECT_TRUE(back->has_options && back->has_names);
+    EXPECT_TRUE(back->options == o);
+    EXPECT_EQ(back->names, (std::vector<std::string>{"recency", "", "frequency"}));
+    EXPECT_EQ(back->rows.rows(), 50u);
+    EXPECT_EQ(to_bytes(*back), bytes);
+    testing::expect_truncations_rejected(bytes, read);
+    auto bad = bytes;
+    bad[10 + 7] ^= 0x80;  // l2 becomes negative: options that do not validate
+    EXPECT_EQ(testing::error_code([&] { read(bad.data(), bad.size()); }), ErrorCode::DataCorrupted);
 }
 
 TEST(LogisticRegression, MemoryBudgetAndCancellation) {
@@ -283,11 +318,14 @@ TEST(Auc, EqualsTheBruteForcePairCountInAnyOrder) {
     // Split into two collectors and merged (a parallel plan).
     AucCollector a{MemoryBudget()}, b{MemoryBudget()};
     for (std::size_t i = 0; i < rows.size(); ++i) (i % 2 ? a : b).add(rows[i].first, rows[i].second);
-    std::vector<unsigned char> bytes(b.serialized_size());
-    b.serialize(bytes.data(), bytes.size());
+    auto bytes = to_bytes(b);
     AucCollector merged{MemoryBudget()};
     merged.merge(a);
-    merged.append_serialized(bytes.data(), bytes.size());
+    read_whole(bytes.data(), bytes.size(), "auc", [&](ByteReader &in) { merged.read(in); });
+    testing::expect_truncations_rejected(bytes, [](const unsigned char *data, std::size_t size) {
+        AucCollector c{MemoryBudget()};
+        read_whole(data, size, "auc", [&](ByteReader &in) { c.read(in); });
+    });
     EXPECT_NEAR(*merged.auc(), expected, 1e-12);
 }
 
