@@ -206,11 +206,7 @@ FROM generate_series(1::bigint, 200000) i ORDER BY md5(i::text);
 ANALYZE als_rows;
 CREATE TEMP TABLE serial_model AS
 SELECT personalize.als_fit(customer_id, item_id, strength, 4, 2, 1, 10, 7) AS m FROM als_rows;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
+\i test/sql/include/parallel_plans.sql
 EXPLAIN (COSTS OFF)
 SELECT personalize.als_fit(customer_id, item_id, strength, 4, 2, 1, 10, 7) FROM als_rows;
 CREATE TEMP TABLE parallel_model AS

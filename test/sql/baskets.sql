@@ -54,11 +54,7 @@ SELECT (i % 20000) AS order_id, (abs(hashint8(i)) % 3000)::bigint AS product_id
 FROM generate_series(1, 300000::bigint) i ORDER BY md5(i::text);
 ANALYZE basket_lines;
 CREATE TEMP TABLE serial_value AS SELECT personalize.baskets(order_id, product_id) AS b FROM basket_lines;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
+\i test/sql/include/parallel_plans.sql
 EXPLAIN (COSTS OFF) SELECT personalize.baskets(order_id, product_id) FROM basket_lines;
 CREATE TEMP TABLE parallel_value AS SELECT personalize.baskets(order_id, product_id) AS b FROM basket_lines;
 CREATE TABLE order_arrays AS

@@ -99,11 +99,7 @@ CREATE TEMP TABLE serial_result AS
 SELECT customer_id, (personalize.customer_summary(ordered_at, amount, '2026-01-01', '1 week')).*
 FROM summary_orders GROUP BY customer_id;
 
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
+\i test/sql/include/parallel_plans.sql
 EXPLAIN (COSTS OFF)
 SELECT customer_id, personalize.customer_summary(ordered_at, amount, '2026-01-01', '1 week')
 FROM summary_orders GROUP BY customer_id;

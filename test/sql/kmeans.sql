@@ -39,11 +39,7 @@ FROM (SELECT personalize.kmeans(f, 3, 1, 'zscore, log1p_zscore') AS m
       FROM (SELECT ARRAY[f[1], abs(f[2])] AS f FROM points) p) s;
 
 -- A parallel plan gives the serial model.
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
+\i test/sql/include/parallel_plans.sql
 EXPLAIN (COSTS OFF) SELECT personalize.kmeans(f, 3, 42) FROM points;
 SELECT (SELECT personalize.kmeans(f, 3, 42) FROM points) = m AS parallel_equals_serial FROM model;
 RESET parallel_setup_cost;

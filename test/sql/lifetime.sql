@@ -26,11 +26,7 @@ FROM fit f,
       FROM (SELECT frequency, recency, age, count(*)::float8 AS n FROM sim GROUP BY 1, 2, 3) g) w;
 
 -- A parallel plan gives the serial model.
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
+\i test/sql/include/parallel_plans.sql
 EXPLAIN (COSTS OFF) SELECT personalize.bgnbd_fit(frequency, recency, age) FROM sim;
 SELECT abs((p.m->>'log_likelihood')::float8 - (f.m->>'log_likelihood')::float8) < 1e-6 AS parallel_equals_serial
 FROM fit f, (SELECT personalize.bgnbd_fit(frequency, recency, age) AS m FROM sim) p;

@@ -111,11 +111,7 @@ ANALYZE propensity_rows;
 CREATE TEMP TABLE serial_fit AS
 SELECT personalize.logistic_fit(converted, features, 1.0, personalize.session_feature_names()) AS m,
        personalize.auc(features[8], converted) AS a FROM propensity_rows;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
+\i test/sql/include/parallel_plans.sql
 EXPLAIN (COSTS OFF)
 SELECT personalize.logistic_fit(converted, features, 1.0, personalize.session_feature_names()),
        personalize.auc(features[8], converted) FROM propensity_rows;

@@ -152,11 +152,7 @@ ANALYZE rfm_customers;
 CREATE TEMP TABLE serial_bp AS
 SELECT personalize.rfm_breakpoints(recency, frequency, monetary) AS bp5,
        personalize.rfm_breakpoints(recency, frequency, monetary, 3) AS bp3 FROM rfm_customers;
-SET parallel_setup_cost = 0;
-SET parallel_tuple_cost = 0;
-SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2;
-SET parallel_leader_participation = off;
+\i test/sql/include/parallel_plans.sql
 EXPLAIN (COSTS OFF)
 SELECT personalize.rfm_breakpoints(recency, frequency, monetary) FROM rfm_customers;
 CREATE TEMP TABLE parallel_bp AS
