@@ -8,12 +8,14 @@
 //   * uniform: the top 53 bits, in [0, 1) (uniform_open() avoids 0);
 //   * below(n): Lemire's multiply-shift with rejection, exactly uniform;
 //   * normal: Box-Muller, both values of a pair used;
-//   * gamma: Marsaglia & Tsang (2000), with the u^(1/shape) boost for shape < 1;
+//   * gamma: Marsaglia & Tsang (2000), with the u^(1/shape) boost for shape < 1
+//     (NaN for a shape that is not a finite number > 0, never a loop);
 //   * beta: the ratio of two gammas.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace personalize {
 
@@ -81,11 +83,18 @@ public:
 
     double exponential(double rate) { return -std::log(uniform_open()) / rate; }
 
-    // Gamma with the given shape and rate (mean shape / rate).
+    // Gamma with the given shape and rate (mean shape / rate). Not
+    // recursive, and total for any input: a shape that is not a finite
+    // number > 0 gives NaN at once instead of a loop that never accepts
+    // (callers check their parameters and name them). For shape < 1 the
+    // draw is Gamma(shape + 1) * u^(1/shape), the stream consumed in the
+    // same order as ever, so a seed still gives the same values.
     double gamma(double shape, double rate) {
-        if (shape < 1.0) return gamma(shape + 1.0, rate) * std::pow(uniform_open(), 1.0 / shape);
-        const double d = shape - 1.0 / 3.0;
+        if (!(shape > 0.0 && shape <= 1.7976931348623157e308)) return std::numeric_limits<double>::quiet_NaN();
+        const bool boost = shape < 1.0;
+        const double d = (boost ? shape + 1.0 : shape) - 1.0 / 3.0;
         const double c = 1.0 / std::sqrt(9.0 * d);
+        double value;
         for (;;) {
             double z, v;
             do {
@@ -94,8 +103,12 @@ public:
             } while (v <= 0.0);
             v = v * v * v;
             const double u = uniform_open();
-            if (std::log(u) < 0.5 * z * z + d - d * v + d * std::log(v)) return d * v / rate;
+            if (std::log(u) < 0.5 * z * z + d - d * v + d * std::log(v)) {
+                value = d * v / rate;
+                break;
+            }
         }
+        return boost ? value * std::pow(uniform_open(), 1.0 / shape) : value;
     }
 
     double beta(double a, double b) {

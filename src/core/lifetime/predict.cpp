@@ -86,7 +86,8 @@ double time_to_next_purchase_by_bisection(const TransactionModel &model, const L
     return hi;
 }
 
-ParameterDraws ParameterDraws::sample(const FitResult &fit, std::size_t draws, std::uint64_t seed) {
+ParameterDraws ParameterDraws::sample(const FitResult &fit, std::size_t draws, std::uint64_t seed,
+                                      const Interrupt &interrupt) {
     const std::size_t k = fit.params.size();
     if (k == 0) throw_invalid(fit.model + ": the model has no parameters");
     if (fit.covariance.size() != k * k)
@@ -108,6 +109,7 @@ ParameterDraws ParameterDraws::sample(const FitResult &fit, std::size_t draws, s
     Random rng(seed);
     Eigen::VectorXd z(k);
     for (std::size_t d = 0; d < draws; ++d) {
+        interrupt.poll(64);
         for (std::size_t i = 0; i < k; ++i) z[i] = rng.normal();
         const Eigen::VectorXd shift = root * z;
         std::vector<double> params(k);
@@ -137,20 +139,23 @@ Interval percentile_interval(std::vector<double> values, double level) {
 }
 
 Interval expected_purchases_interval(const TransactionModel &model, const ParameterDraws &draws, double t,
-                                     const LifetimeCustomer &customer, double level) {
+                                     const LifetimeCustomer &customer, double level, const Interrupt &interrupt) {
     std::vector<double> values;
     values.reserve(draws.size());
-    for (std::size_t i = 0; i < draws.size(); ++i)
+    for (std::size_t i = 0; i < draws.size(); ++i) {
+        interrupt.poll(16);
         values.push_back(model.with_parameters(draws[i])->expected_purchases(t, customer));
+    }
     return percentile_interval(std::move(values), level);
 }
 
 Interval clv_interval(const TransactionModel &model, const ParameterDraws &draws, const LifetimeCustomer &customer,
                       double value, const std::function<double(std::size_t)> &value_of_draw,
-                      const ClvOptions &options, double level) {
+                      const ClvOptions &options, double level, const Interrupt &interrupt) {
     std::vector<double> values;
     values.reserve(draws.size());
     for (std::size_t i = 0; i < draws.size(); ++i) {
+        interrupt.check();  // one draw is up to 100000 periods of work
         const double v = value_of_draw ? value_of_draw(i) : value;
         if (!std::isfinite(v)) continue;
         values.push_back(customer_lifetime_value(*model.with_parameters(draws[i]), customer, v, options));

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/common/interrupt.hpp"
 #include "core/lifetime/fit.hpp"
 #include "core/lifetime/model.hpp"
 
@@ -51,10 +52,12 @@ double time_to_next_purchase_by_bisection(const TransactionModel &model, const L
 // N(ln(theta_hat), J C J) with C the fitted covariance and J = diag(1/theta_hat)
 // (the delta method), so every draw is positive. Deterministic given the seed
 // (Random: xoshiro256** + Box-Muller). InvalidParameter when the fit
-// has no covariance (standard errors unavailable).
+// has no covariance (standard errors unavailable). The draw loops here and
+// in the intervals below poll `interrupt` once per draw.
 class ParameterDraws {
 public:
-    static ParameterDraws sample(const FitResult &fit, std::size_t draws, std::uint64_t seed);
+    static ParameterDraws sample(const FitResult &fit, std::size_t draws, std::uint64_t seed,
+                                 const Interrupt &interrupt = Interrupt());
 
     std::size_t size() const { return draws_.size(); }
     std::size_t dimension() const { return dimension_; }
@@ -78,13 +81,14 @@ Interval percentile_interval(std::vector<double> values, double level);
 
 // Bootstrap interval of E[X(T, T+t] | customer] over the draws of `model`.
 Interval expected_purchases_interval(const TransactionModel &model, const ParameterDraws &draws, double t,
-                                     const LifetimeCustomer &customer, double level = 0.9);
+                                     const LifetimeCustomer &customer, double level = 0.9,
+                                     const Interrupt &interrupt = Interrupt());
 
 // Bootstrap interval of the CLV. `value_of_draw(i)` gives the purchase value
 // for draw i (e.g. gamma_gamma_expected_spend with the i-th Gamma-Gamma
 // draw, so spend uncertainty enters too); pass nullptr for a fixed `value`.
 Interval clv_interval(const TransactionModel &model, const ParameterDraws &draws, const LifetimeCustomer &customer,
                       double value, const std::function<double(std::size_t)> &value_of_draw,
-                      const ClvOptions &options, double level = 0.9);
+                      const ClvOptions &options, double level = 0.9, const Interrupt &interrupt = Interrupt());
 
 }  // namespace personalize::lifetime

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/common/interrupt.hpp"
+#include "core/common/memory_budget.hpp"
+
 namespace personalize::lifetime {
 
 struct SimulatedCustomer {
@@ -26,7 +29,25 @@ struct SimulationSpec {
     // Gamma-Gamma spend parameters (p, q, gamma); spend is drawn when p > 0.
     double spend_p = 0.0, spend_q = 0.0, spend_gamma = 0.0;
     std::uint64_t seed = 1;
+    // Bounds on the work of one simulation: the rows are charged to `budget`
+    // (OutOfMemory past its limit; none: unlimited), every loop polls
+    // `interrupt`, and more than `max_purchases` simulated purchases in all
+    // are a ProgramLimit error (a huge purchase rate or age would otherwise
+    // run for hours). `function` starts the error messages.
+    MemoryBudget *budget = nullptr;
+    Interrupt interrupt;
+    std::uint64_t max_purchases = 100000000;
+    const char *function = "simulate";
 };
+
+// Every model parameter is a finite number in [kMinParameter, kMaxParameter]
+// (InvalidParameter otherwise, naming it).
+constexpr double kMinParameter = 1e-6;
+constexpr double kMaxParameter = 1e6;
+
+// The names of the four parameters of "bgnbd" / "pareto_nbd", in order.
+extern const char *const kBgNbdParameterNames[4];
+extern const char *const kParetoNbdParameterNames[4];
 
 // BG/NBD: lambda ~ Gamma(r, alpha), p ~ Beta(a, b); dropout after each purchase.
 std::vector<SimulatedCustomer> simulate_bgnbd(double r, double alpha, double a, double b, const SimulationSpec &spec);

@@ -84,7 +84,10 @@ PERSONALIZE_FUNCTION(personalize_als_recommend) {
 // ones in their order (unknown: empty arrays; NULL elements skipped).
 PERSONALIZE_FUNCTION(personalize_als_recommend_batch) {
     const pg::Arguments args(fcinfo, "als_recommend_batch");
-    if (args.is_null(0)) return static_cast<Datum>(0);
+    if (args.is_null(0)) {  // no model: no rows (an empty result set, not none)
+        InitMaterializedSRF(fcinfo, 0);
+        return static_cast<Datum>(0);
+    }
     const std::size_t n = top_n(args, 1);
     const bool exclude_bought = args.boolean(3, "exclude_bought");
     pg::Int8Array wanted;

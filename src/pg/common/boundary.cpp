@@ -105,6 +105,17 @@ void pg_guarded_call(void (*fn)(void *), void *arg) {
     if (failed) throw PgError(sqlerrcode, message, detail, hint);
 }
 
+void end_set_without_result(FunctionCallInfo fcinfo) noexcept {
+    auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+    if (rsinfo == nullptr || !IsA(rsinfo, ReturnSetInfo)) return;
+    // InitMaterializedSRF sets SFRM_Materialize; still value-per-call means
+    // no row was produced at all: say "no more rows" instead of one NULL row.
+    if (rsinfo->returnMode == SFRM_ValuePerCall) {
+        rsinfo->isDone = ExprEndResult;
+        fcinfo->isnull = true;
+    }
+}
+
 long live_owned_objects = 0;
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *function_name) {

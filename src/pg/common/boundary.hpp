@@ -91,6 +91,16 @@ void pg(F &&body) {
 // flags (a cancel, a statement timeout, a termination), never longjmps.
 Interrupt interrupt();
 
+// A set-returning function that returned without a result set (an early
+// return before InitMaterializedSRF) would hand the executor a NULL tuple to
+// dereference: finish_call makes such a return an empty set. Called by
+// PERSONALIZE_FUNCTION after every body, so no SRF path can forget it.
+void end_set_without_result(FunctionCallInfo fcinfo) noexcept;
+inline Datum finish_call(FunctionCallInfo fcinfo, Datum result) noexcept {
+    if (fcinfo->flinfo != nullptr && fcinfo->flinfo->fn_retset) end_set_without_result(fcinfo);
+    return result;
+}
+
 // How many objects made by make_owned are alive in this backend (exposed as
 // personalize.live_cpp_objects(), so tests can prove nothing leaks).
 extern long live_owned_objects;
@@ -130,6 +140,7 @@ MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *function_na
     PG_FUNCTION_INFO_V1(NAME);                                                    \
     }                                                                             \
     extern "C" Datum NAME(PG_FUNCTION_ARGS) {                                     \
-        return ::personalize::pg::cpp([fcinfo] { return NAME##_body(fcinfo); });  \
+        return ::personalize::pg::finish_call(                                    \
+            fcinfo, ::personalize::pg::cpp([fcinfo] { return NAME##_body(fcinfo); })); \
     }                                                                             \
     static Datum NAME##_body(FunctionCallInfo fcinfo)

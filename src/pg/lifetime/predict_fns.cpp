@@ -17,6 +17,7 @@
 #include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/jsonb_text.hpp"
+#include "pg/common/settings.hpp"
 #include "pg/common/varlena.hpp"
 
 extern "C" {
@@ -188,11 +189,12 @@ PERSONALIZE_FUNCTION(personalize_expected_purchases_interval) {
             slot.draws_seed != static_cast<std::uint64_t>(seed)) {
             slot.draws = std::make_unique<personalize::lifetime::ParameterDraws>(
                 personalize::lifetime::ParameterDraws::sample(*slot.fit, static_cast<std::size_t>(draws),
-                                                    static_cast<std::uint64_t>(seed)));
+                                                    static_cast<std::uint64_t>(seed), pg::interrupt()));
             slot.draws_count = static_cast<std::size_t>(draws);
             slot.draws_seed = static_cast<std::uint64_t>(seed);
         }
-        return personalize::lifetime::expected_purchases_interval(*slot.transaction, *slot.draws, t, c, level);
+        return personalize::lifetime::expected_purchases_interval(*slot.transaction, *slot.draws, t, c, level,
+                                                                  pg::interrupt());
     });
     Datum values[2] = {Float8GetDatum(interval.lower), Float8GetDatum(interval.upper)};
     bool nulls[2] = {false, false};
@@ -227,7 +229,8 @@ PERSONALIZE_FUNCTION(personalize_clv_interval) {
             if (slot == &spend && spend.fit->covariance.empty()) continue;
             if (!slot->draws || slot->draws_count != n || slot->draws_seed != s) {
                 slot->draws = std::make_unique<personalize::lifetime::ParameterDraws>(
-                    personalize::lifetime::ParameterDraws::sample(*slot->fit, n, s + (slot == &spend ? 1 : 0)));
+                    personalize::lifetime::ParameterDraws::sample(*slot->fit, n, s + (slot == &spend ? 1 : 0),
+                                                                  pg::interrupt()));
                 slot->draws_count = n;
                 slot->draws_seed = s;
             }
@@ -241,7 +244,7 @@ PERSONALIZE_FUNCTION(personalize_clv_interval) {
             };
         }
         return personalize::lifetime::clv_interval(*transaction.transaction, *transaction.draws, c, value, value_of_draw,
-                                         options, level);
+                                         options, level, pg::interrupt());
     });
     Datum values[2] = {Float8GetDatum(interval.lower), Float8GetDatum(interval.upper)};
     bool nulls[2] = {false, false};
@@ -250,37 +253,53 @@ PERSONALIZE_FUNCTION(personalize_clv_interval) {
 
 // simulate_customers(model text, params float8[], customers, seed, age_min,
 // age_max): synthetic (frequency, recency, age) drawn from BG/NBD or
-// Pareto/NBD with known parameters, for tests and benchmarks.
+// Pareto/NBD with known parameters, for tests and benchmarks. Every
+// argument is checked first; the rows are charged to personalize.memory_limit,
+// the simulation polls for cancellation and stops (54000) past
+// SimulationSpec::max_purchases purchases.
 PERSONALIZE_FUNCTION(personalize_simulate_customers) {
+    using personalize::lifetime::kMaxParameter;
+    using personalize::lifetime::kMinParameter;
     const pg::Arguments args(fcinfo, "simulate_customers");
     const std::string_view model = args.text(0, "model");
+    const bool bgnbd = model == "bgnbd";
+    if (!bgnbd && model != "pareto_nbd") args.invalid("model", nullptr, "must be bgnbd or pareto_nbd");
     ArrayType *params_array = args.array(1, "params");
-    const pg::ArgumentValue<std::int32_t> customers = args.int4(2, "customers");
-    const std::int64_t seed = args.int8(3, "seed");
-    const double age_min = args.float8(4, "age_min"), age_max = args.float8(5, "age_max");
     if (ARR_ELEMTYPE(params_array) != FLOAT8OID || ARR_NDIM(params_array) != 1 || ARR_HASNULL(params_array) ||
         ARR_DIMS(params_array)[0] != 4)
         args.invalid("params", nullptr, "must be 4 numbers without NULLs");
     const double *p = reinterpret_cast<const double *>(ARR_DATA_PTR(params_array));
+    const char *const *names =
+        bgnbd ? personalize::lifetime::kBgNbdParameterNames : personalize::lifetime::kParetoNbdParameterNames;
+    for (int i = 0; i < 4; ++i)
+        if (!(p[i] >= kMinParameter && p[i] <= kMaxParameter))
+            args.invalid("params", nullptr, "element %d (%s) must be a finite number between %g and %g, got %g", i + 1,
+                         names[i], kMinParameter, kMaxParameter, p[i]);
+    const std::int32_t customers = args.int4(2, "customers").at_least(1);
+    const std::int64_t seed = args.int8(3, "seed");
+    const double age_min = args.float8(4, "age_min"), age_max = args.float8(5, "age_max");
+    if (!(age_min > 0.0 && age_min <= kMaxParameter))
+        args.invalid("age_min", nullptr, "must be a finite number > 0 and at most %g, got %g", kMaxParameter, age_min);
+    if (!(age_max >= age_min && age_max <= kMaxParameter))
+        args.invalid("age_max", nullptr, "must be a finite number between \"age_min\" (%g) and %g, got %g", age_min,
+                     kMaxParameter, age_max);
     InitMaterializedSRF(fcinfo, 0);
     auto *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
     pg::cpp([&] {
-        customers.at_least(1);
-        if (!(age_min > 0.0 && age_max >= age_min && std::isfinite(age_max)))
-            personalize::throw_invalid("simulate_customers: ages must satisfy 0 < \"age_min\" <= \"age_max\"");
+        personalize::MemoryBudget budget = pg::memory_budget();
         personalize::lifetime::SimulationSpec spec;
         spec.customers = static_cast<std::size_t>(customers);
         spec.seed = static_cast<std::uint64_t>(seed);
         spec.age_min = age_min;
         spec.age_max = age_max;
-        std::vector<personalize::lifetime::SimulatedCustomer> rows;
-        if (model == "bgnbd")
-            rows = personalize::lifetime::simulate_bgnbd(p[0], p[1], p[2], p[3], spec);
-        else if (model == "pareto_nbd")
-            rows = personalize::lifetime::simulate_pareto_nbd(p[0], p[1], p[2], p[3], spec);
-        else
-            args.invalid("model", nullptr, "must be bgnbd or pareto_nbd");
+        spec.budget = &budget;
+        spec.interrupt = pg::interrupt();
+        spec.function = "simulate_customers";
+        const std::vector<personalize::lifetime::SimulatedCustomer> rows =
+            bgnbd ? personalize::lifetime::simulate_bgnbd(p[0], p[1], p[2], p[3], spec)
+                  : personalize::lifetime::simulate_pareto_nbd(p[0], p[1], p[2], p[3], spec);
         for (std::size_t i = 0; i < rows.size(); ++i) {
+            spec.interrupt.poll();
             pg::pg([&] {
                 Datum values[4] = {Int64GetDatum(static_cast<int64>(i + 1)), Float8GetDatum(rows[i].x),
                                    Float8GetDatum(rows[i].t_x), Float8GetDatum(rows[i].T)};

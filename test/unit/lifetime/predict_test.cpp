@@ -193,5 +193,25 @@ TEST(LifetimePredict, TransactionModelFromJson) {
                  Error);
 }
 
+TEST(Intervals, DrawLoopsPollForCancellation) {
+    const FitResult fit = fitted_bgnbd();
+    const auto model = make_transaction_model(fit);
+    const Interrupt canceled([] { return true; });
+    const auto code_of = [](const std::function<void()> &f) {
+        try {
+            f();
+        } catch (const Error &e) {
+            return e.code();
+        }
+        return ErrorCode::Internal;
+    };
+    EXPECT_EQ(code_of([&] { ParameterDraws::sample(fit, 1000, 1, canceled); }), ErrorCode::Canceled);
+    const ParameterDraws draws = ParameterDraws::sample(fit, 100, 1);
+    const LifetimeCustomer c{2, 30, 38};
+    EXPECT_EQ(code_of([&] { expected_purchases_interval(*model, draws, 10, c, 0.9, canceled); }), ErrorCode::Canceled);
+    EXPECT_EQ(code_of([&] { clv_interval(*model, draws, c, 10, nullptr, ClvOptions{}, 0.9, canceled); }),
+              ErrorCode::Canceled);
+}
+
 }  // namespace
 }  // namespace personalize::lifetime
