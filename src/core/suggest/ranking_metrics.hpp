@@ -14,6 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/common/interrupt.hpp"
+#include "core/common/memory_budget.hpp"
+
 namespace personalize::suggest {
 
 struct RankingMetrics {
@@ -26,8 +29,11 @@ struct RankingMetrics {
 // `recommended` in rank order; an element flagged in `recommended_null`
 // (may be null) takes its rank but never hits. k >= 1 (InvalidParameter
 // naming "k" otherwise); `relevant` must not be empty (the caller returns
-// NULL for customers with nothing to find).
+// NULL for customers with nothing to find). Linear in the two lengths: the
+// relevant items go into a hash set (charged to `budget`, none: unlimited)
+// that also remembers which were found; both loops poll `interrupt`.
 RankingMetrics ranking_metrics(const std::int64_t *recommended, const bool *recommended_null, std::size_t recommended_count,
-                               const std::int64_t *relevant, std::size_t relevant_count, std::int64_t k);
+                               const std::int64_t *relevant, std::size_t relevant_count, std::int64_t k,
+                               MemoryBudget *budget = nullptr, const Interrupt &interrupt = Interrupt());
 
 }  // namespace personalize::suggest

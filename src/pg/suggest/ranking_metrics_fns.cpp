@@ -3,6 +3,7 @@
 #include "core/suggest/ranking_metrics.hpp"
 #include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
+#include "pg/common/settings.hpp"
 
 extern "C" {
 #include "utils/array.h"
@@ -28,15 +29,19 @@ PERSONALIZE_FUNCTION(personalize_ranking_metrics) {
         deconstruct_array(array, INT8OID, sizeof(int64), true, TYPALIGN_DOUBLE, &values, &nulls, &count);
     }
     auto *items = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * (count + 1)));
-    for (int i = 0; i < count; ++i) items[i] = nulls[i] ? 0 : DatumGetInt64(values[i]);
+    for (int i = 0; i < count; ++i) {
+        if ((i & 0xFFFF) == 0) CHECK_FOR_INTERRUPTS();
+        items[i] = nulls[i] ? 0 : DatumGetInt64(values[i]);
+    }
 
     TupleDesc desc;
     if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("ranking_metrics: result must be a row type")));
     desc = BlessTupleDesc(desc);
     const personalize::suggest::RankingMetrics m = pg::cpp([&] {
+        personalize::MemoryBudget budget = pg::memory_budget();
         return personalize::suggest::ranking_metrics(items, nulls, static_cast<std::size_t>(count), relevant.items,
-                                            relevant.count, k);
+                                            relevant.count, k, &budget, pg::interrupt());
     });
     Datum out[3] = {Float8GetDatum(m.precision), Float8GetDatum(m.recall), Float8GetDatum(m.ndcg)};
     bool out_nulls[3] = {false, false, false};

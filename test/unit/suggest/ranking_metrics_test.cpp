@@ -77,5 +77,28 @@ TEST(RankingMetrics, BadArguments) {
     EXPECT_THROW(metrics({1}, {}, 10), Error);
 }
 
+TEST(RankingMetrics, LongListsAreLinearChargedAndInterruptible) {
+    std::vector<std::int64_t> recommended(200000), relevant(200000);
+    for (std::size_t i = 0; i < recommended.size(); ++i) {
+        recommended[i] = static_cast<std::int64_t>(i);
+        relevant[i] = static_cast<std::int64_t>(i + 100000);
+    }
+    const auto m = metrics(recommended, relevant, 200000);
+    EXPECT_EQ(m.hits, 100000);
+    EXPECT_DOUBLE_EQ(m.precision, 0.5);
+    MemoryBudget small(1024);
+    EXPECT_THROW(ranking_metrics(recommended.data(), nullptr, recommended.size(), relevant.data(), relevant.size(),
+                                 10, &small),
+                 Error);
+    const Interrupt canceled([] { return true; });
+    try {
+        ranking_metrics(recommended.data(), nullptr, recommended.size(), relevant.data(), relevant.size(), 10,
+                        nullptr, canceled);
+        FAIL() << "not canceled";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::Canceled);
+    }
+}
+
 }  // namespace
 }  // namespace personalize::suggest
