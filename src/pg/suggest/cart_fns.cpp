@@ -22,6 +22,8 @@ namespace pg = personalize::pg;
 
 namespace {
 
+constexpr std::size_t kMaxCartItems = 100000;
+
 // Prepared statements of one rules table. Plain data: lives for the backend.
 struct RulePlans {
     Oid relid;
@@ -82,6 +84,9 @@ PERSONALIZE_FUNCTION(personalize_cart_suggestions) {
     // The cart: sorted, distinct, NULLs dropped. A NULL cart is an empty cart.
     pg::Int8Array raw;
     if (!args.is_null(0)) raw = args.int8_array(0, "cart");
+    // Each item (and pair, for small carts) is looked up: a bound keeps the
+    // lookup keys far below PostgreSQL's 1 GB allocation limit (and the sort short).
+    if (raw.count > kMaxCartItems) args.invalid("cart", nullptr, "must have at most %d items", static_cast<int>(kMaxCartItems));
     auto *cart = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * (raw.count + 1)));
     std::copy(raw.items, raw.items + raw.count, cart);
     std::sort(cart, cart + raw.count);
@@ -130,7 +135,7 @@ PERSONALIZE_FUNCTION(personalize_cart_suggestions) {
         }
     }
     // Enough popular items to fill k after leaving out cart items and the suggestions.
-    Datum limit = Int64GetDatum(static_cast<int64>(2 * k) + cart_n);
+    Datum limit = Int64GetDatum(2 * static_cast<int64>(k) + cart_n);  // k <= 2^31 - 1: no overflow
     if (SPI_execute_plan(plans.popular, &limit, nullptr, true, 0) != SPI_OK_SELECT)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("cart_suggestions: popular items lookup failed")));
     popular_n = static_cast<int64>(SPI_processed);
@@ -142,10 +147,13 @@ PERSONALIZE_FUNCTION(personalize_cart_suggestions) {
     }
     SPI_finish();
 
-    // Combine the evidence in C++ into plain output arrays.
-    auto *out_item = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * k));
-    auto *out_score = static_cast<double *>(palloc(sizeof(double) * k));
-    auto *out_evidence_end = static_cast<int *>(palloc(sizeof(int) * k));
+    // Combine the evidence in C++ into plain output arrays. At most one
+    // suggestion per matched rule: the arrays are sized by the rules found,
+    // never by k alone (k may be 2^31 - 1).
+    const int64 out_n = std::min<int64>(k, rule_n) + 1;
+    auto *out_item = static_cast<std::int64_t *>(palloc(sizeof(std::int64_t) * out_n));
+    auto *out_score = static_cast<double *>(palloc(sizeof(double) * out_n));
+    auto *out_evidence_end = static_cast<int *>(palloc(sizeof(int) * out_n));
     // Each suggestion's evidence is a set of cart items found in the matched antecedents.
     const int64 evidence_bound = std::min<int64>(static_cast<int64>(k) * cart_n,
                                                  rule_n == 0 ? 0 : static_cast<int64>(antecedent_end[rule_n - 1]));
