@@ -62,5 +62,24 @@ SELECT count(*) AS rows_k_max FROM personalize.cart_suggestions(ARRAY[10], 'hard
 SELECT item, source FROM personalize.cart_suggestions(ARRAY[10], 'hard_rules', 2147483647) ORDER BY item;
 SELECT pg_temp.error_of($$SELECT count(*) FROM personalize.cart_suggestions(ARRAY(SELECT generate_series(1, 100001)::bigint), 'hard_rules', 5)$$);
 
+-- 1. Arguments read from a table, stored out of line (TOAST pointers have a
+-- one-byte header, which was copied as if it were a short inline value:
+-- signal 11 for any array or jsonb argument stored out of line).
+CREATE TEMP TABLE stored (rec bigint[], rel bigint[], cart bigint[], features float8[]);
+ALTER TABLE stored ALTER rec SET STORAGE EXTERNAL, ALTER rel SET STORAGE EXTERNAL, ALTER cart SET STORAGE EXTERNAL,
+                   ALTER features SET STORAGE EXTERNAL;
+INSERT INTO stored SELECT ARRAY(SELECT generate_series(1, 200000)::bigint),
+                          ARRAY(SELECT generate_series(100001, 300000)::bigint),
+                          ARRAY(SELECT generate_series(100, 1099)::bigint) || 10::bigint,
+                          ARRAY(SELECT g / 8.0 FROM generate_series(1, 1000) g);
+SELECT (personalize.ranking_metrics(rec, rel, 10)).precision_at_k AS stored_precision,
+       (personalize.ranking_metrics(rel, rel, 10)).recall_at_k * 20000 AS stored_recall_times_20000 FROM stored;
+SELECT s.item, s.source FROM stored, personalize.cart_suggestions(cart, 'hard_rules', 5) s ORDER BY s.item;
+CREATE TEMP TABLE logit AS SELECT personalize.logistic_fit(g % 3 = 0, ARRAY[g % 5, g % 7]::float8[]) AS m
+FROM generate_series(1, 100) g;
+SELECT pg_temp.error_of($$SELECT personalize.logistic_score(m, features) FROM stored, logit$$);
+DROP TABLE logit;
+DROP TABLE stored;
+
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 DROP TABLE hard_rules;

@@ -86,7 +86,9 @@ varlena *Arguments::detoast(varlena *value) {
 }
 
 varlena *Arguments::unpack(varlena *value) {
-    if (!VARATT_IS_SHORT(value)) {
+    // An out-of-line (TOAST) pointer has a one-byte header as well: it is
+    // not a short inline value (copying it as one read past its end).
+    if (!VARATT_IS_SHORT(value) || VARATT_IS_EXTERNAL(value)) {
         pg([&] { value = pg_detoast_datum(value); });
         return value;
     }
