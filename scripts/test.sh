@@ -2,8 +2,9 @@
 # Runs every test of pg_personalize and ends with "N passed, M failed":
 #   1. C++ unit tests of src/core (GoogleTest under ctest);
 #   2. the pg_regress suite (test/sql/*.sql) against a throwaway PostgreSQL 15,
-#      then the integration checks and the upgrade from 0.1.0 (ALTER EXTENSION
-#      ... UPDATE, pg_dump/pg_restore; test/upgrade/run.sh) on such clusters;
+#      then the integration checks, the hostile-input test (test/hostile/run.sh)
+#      and the upgrade from 0.1.0 (ALTER EXTENSION ... UPDATE, pg_dump/pg_restore;
+#      test/upgrade/run.sh) on such clusters;
 #   3. when ../shared/data exists: validations against published numbers;
 #   4. the fuzzers of the offer rule language and of the byte format (libFuzzer,
 #      ASan + UBSan), 60 s in all (FUZZ_SECONDS), each counted; skipped with a
@@ -89,8 +90,11 @@ checks() {
     count "$ok" "$bad"
 }
 
-section "integration: cancel from another session, pg_cron refresh"
+section "integration: cancel from another session, statement_timeout in each long-running function, pg_cron refresh, caps"
 checks test/integration/run-all.sh
+
+section "hostile input: every function and aggregate of the catalogue (about 2 minutes)"
+checks test/hostile/run.sh
 
 section "upgrade from 0.1.0, dump and restore"
 checks test/upgrade/run.sh

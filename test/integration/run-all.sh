@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Usage (inside scripts/with-temp-cluster.sh): test/integration/run-all.sh
-# Checks that need two sessions or a scheduler, which pg_regress cannot
-# express. Each check prints "PASS name: ...", "FAIL name: ..." or "SKIP ...".
+# Usage (inside scripts/with-temp-cluster.sh): test/integration/run-all.sh [CHECK...]
+# Checks that need two sessions, a scheduler or the wall clock, which
+# pg_regress cannot express. Each check prints "PASS name: ...", "FAIL name: ..." or "SKIP ...".
 set -uo pipefail
 psql -qX -c "CREATE EXTENSION IF NOT EXISTS pg_personalize" >/dev/null
 
@@ -98,6 +98,68 @@ SQL
          -c "DELETE FROM personalize.offer_context_source" -c "DROP SCHEMA caps_shop CASCADE" >/dev/null
 }
 
-check_cancel
-check_pg_cron_refresh
-check_concurrent_caps
+# statement_timeout = 1s stops each long-running function inside its own C++
+# loops: every call below runs for many seconds uncancelled, and must end with
+# 57014 within 1.5 s of its start. The data is made first (not timed); each
+# query reads it from a table, so the timeout fires inside the function.
+check_timeouts() {
+    local name out started elapsed label query
+    psql -qX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SET personalize.memory_limit = '4GB';
+CREATE SCHEMA cancel_data;
+CREATE TABLE cancel_data.sim AS SELECT *, 10 + random() * 90 AS monetary
+    FROM personalize.simulate_customers('bgnbd', ARRAY[0.5, 4, 0.8, 2.5], 1000000, 1, 30, 40);
+CREATE TABLE cancel_data.models AS
+    SELECT (SELECT personalize.bgnbd_fit(frequency, recency, age) FROM cancel_data.sim WHERE customer_id <= 10000) AS m,
+           (SELECT personalize.gamma_gamma_fit(frequency, monetary) FROM cancel_data.sim
+             WHERE customer_id <= 10000 AND frequency > 0) AS s;
+CREATE TABLE cancel_data.lists (rec bigint[], rel bigint[]);
+INSERT INTO cancel_data.lists SELECT (SELECT array_agg(g) FROM generate_series(1, 2000000) g),
+                                     (SELECT array_agg(g) FROM generate_series(1000001, 3000000) g);
+CREATE TABLE cancel_data.labelled AS SELECT g % 2 = 0 AS label, ARRAY(SELECT random() FROM generate_series(1, 100) WHERE g > 0) AS f
+    FROM generate_series(1, 200000) g;
+CREATE TABLE cancel_data.interactions AS
+    SELECT (random() * 100000)::bigint AS c, (random() * 20000)::bigint AS i FROM generate_series(1, 1000000);
+CREATE TABLE cancel_data.points AS
+    SELECT ARRAY[random(), random(), random(), random(), random(), random(), random(), random()] AS p
+    FROM generate_series(1, 500000);
+CREATE TABLE cancel_data.lines AS SELECT b, (random() * 2000)::bigint AS item FROM generate_series(1, 500000) b, generate_series(1, 8);
+CREATE TABLE cancel_data.baskets AS SELECT personalize.baskets(b, item) AS v FROM cancel_data.lines;
+SQL
+    while IFS='|' read -r label query; do
+        [ -z "$label" ] && continue
+        name="statement_timeout $label"
+        out=$(mktemp)
+        started=$(date +%s.%N)
+        psql -qXAt -c "SET personalize.memory_limit = '4GB'" -c "SET statement_timeout = '1s'" -c "$query" >"$out" 2>&1
+        elapsed=$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+        if grep -q "canceling statement due to statement timeout" "$out" && awk -v e="$elapsed" 'BEGIN { exit !(e < 1.5) }'; then
+            echo "PASS $name: 57014 within 1.5 s"
+        elif grep -q "canceling statement due to statement timeout" "$out"; then
+            echo "FAIL $name: 57014, but later than 1.5 s after the start"
+        else
+            echo "FAIL $name: no 57014: $(head -c 300 "$out" | tr '\n' ' ')"
+        fi
+        rm -f "$out"
+    done <<'CALLS'
+simulate_customers|SELECT count(*) FROM personalize.simulate_customers('bgnbd', ARRAY[0.5, 1, 0.5, 3], 5000000, 1, 30, 40)
+simulate_customers (purchase loop)|SELECT count(*) FROM personalize.simulate_customers('bgnbd', ARRAY[1e6, 1e-6, 1e-6, 1e6], 10, 1, 1e6, 1e6)
+customer_lifetime_value_interval|SELECT personalize.customer_lifetime_value_interval(m, s, 2, 30, 38, 20, 100000, draws => 100000) FROM cancel_data.models
+customer_lifetime_value|SELECT personalize.customer_lifetime_value(m, s, 2, 30, 38, 20, 100000) FROM cancel_data.models, generate_series(1, 100)
+ranking_metrics|SELECT sum((personalize.ranking_metrics(rec, rel, 2147483647)).ndcg_at_k) FROM cancel_data.lists, generate_series(1, 1000)
+bgnbd_fit|SELECT personalize.bgnbd_fit(frequency, recency, age) IS NULL FROM cancel_data.sim
+pareto_nbd_fit|SELECT personalize.pareto_nbd_fit(frequency, recency, age) IS NULL FROM cancel_data.sim
+gamma_gamma_fit|SELECT personalize.gamma_gamma_fit(frequency, monetary) IS NULL FROM cancel_data.sim WHERE frequency > 0
+logistic_fit|SELECT personalize.logistic_fit(label, f) IS NULL FROM cancel_data.labelled
+als_fit|SELECT personalize.als_fit(c, i, 1.0, 64) IS NULL FROM cancel_data.interactions
+kmeans|SELECT personalize.kmeans(p, 200, 1) IS NULL FROM cancel_data.points
+baskets|SELECT personalize.baskets(b, item) IS NULL FROM cancel_data.lines, generate_series(1, 3)
+association_rules|SELECT count(*) FROM cancel_data.baskets, personalize.association_rules(v, min_support => 0.00002, max_len => 4)
+CALLS
+    psql -qX -c "DROP SCHEMA cancel_data CASCADE" >/dev/null
+}
+
+# Arguments: run only the named checks (e.g. check_timeouts).
+for check in "${@:-check_cancel check_timeouts check_pg_cron_refresh check_concurrent_caps}"; do
+    for c in $check; do "$c"; done
+done

@@ -37,4 +37,15 @@ private:
     mutable std::uint32_t counter_ = 0;
 };
 
+// The probe of the statement running in this process, for core code that runs
+// where no Interrupt is handed in: aggregate states merged, read and written
+// by PostgreSQL's support functions (combine, serial, deserial). The glue
+// sets it when the library is loaded; unset (core unit tests), polling an
+// ambient_interrupt() does nothing.
+inline Interrupt::Probe &ambient_probe() {
+    static Interrupt::Probe probe = nullptr;
+    return probe;
+}
+inline Interrupt ambient_interrupt() { return Interrupt(ambient_probe()); }
+
 }  // namespace personalize

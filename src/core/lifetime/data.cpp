@@ -6,6 +6,7 @@
 
 #include "core/common/byte_formats.hpp"
 #include "core/common/error.hpp"
+#include "core/common/interrupt.hpp"
 
 namespace personalize::lifetime {
 
@@ -51,9 +52,11 @@ bool valid_row(double x, double t_x, double T, double w) {
 // The distinct values of value(0..n-1), ascending, and each one's rank.
 template <typename F>
 void rank_values(std::size_t n, F value, std::vector<double> &distinct, std::vector<std::uint32_t> &rank) {
+    const Interrupt interrupt = ambient_interrupt();
     WeightTable<1> ids;  // value -> first-seen id (stored in the weight)
     std::vector<std::uint32_t> id(n);
     for (std::size_t i = 0; i < n; ++i) {
+        interrupt.poll();
         const double v = value(i) + 0.0;
         const std::size_t before = ids.size();
         double &slot = ids.at(&v);
@@ -63,8 +66,10 @@ void rank_values(std::size_t n, F value, std::vector<double> &distinct, std::vec
     std::vector<std::uint32_t> by_value(ids.size());
     for (std::size_t k = 0; k < by_value.size(); ++k) by_value[k] = static_cast<std::uint32_t>(k);
     const auto &entries = ids.entries();
-    std::sort(by_value.begin(), by_value.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return entries[a].key[0] < entries[b].key[0]; });
+    std::sort(by_value.begin(), by_value.end(), [&](std::uint32_t a, std::uint32_t b) {
+        interrupt.poll(1u << 16);
+        return entries[a].key[0] < entries[b].key[0];
+    });
     std::vector<std::uint32_t> rank_of_id(by_value.size());
     distinct.resize(by_value.size());
     for (std::size_t k = 0; k < by_value.size(); ++k) {
@@ -72,7 +77,10 @@ void rank_values(std::size_t n, F value, std::vector<double> &distinct, std::vec
         distinct[k] = entries[by_value[k]].key[0];
     }
     rank.resize(n);
-    for (std::size_t i = 0; i < n; ++i) rank[i] = rank_of_id[id[i]];
+    for (std::size_t i = 0; i < n; ++i) {
+        interrupt.poll(1u << 16);
+        rank[i] = rank_of_id[id[i]];
+    }
 }
 
 // Sorts `order` by `keys` (stable LSD radix sort, 16 bits a pass, only as
@@ -84,7 +92,9 @@ void radix_sort(std::vector<std::uint64_t> &keys, std::vector<std::uint32_t> &or
     std::vector<std::uint64_t> keys2(n);
     std::vector<std::uint32_t> order2(n);
     std::vector<std::size_t> count(1 << 16);
+    const Interrupt interrupt = ambient_interrupt();
     for (int shift = 0; shift < 64 && (max_key >> shift) != 0; shift += 16) {
+        interrupt.check();
         std::fill(count.begin(), count.end(), 0);
         for (const std::uint64_t k : keys) ++count[(k >> shift) & 0xffff];
         std::size_t sum = 0;
@@ -214,7 +224,9 @@ void RfAccumulator::merge(const RfAccumulator &other) {
     if (model_code(model_) != model_code(other.model_))
         throw Error(ErrorCode::Internal, std::string(model_) + ": cannot merge a " + other.model_ + " state");
     map_.reserve(map_.size() + other.map_.size());
+    const Interrupt interrupt = ambient_interrupt();
     for (const auto &e : other.map_.entries()) {
+        interrupt.poll();
         double &total = map_.at(e.key);
         total += e.w;
         if (!std::isfinite(total)) throw_invalid(std::string(model_) + ": the total weight overflows");
@@ -252,7 +264,9 @@ RankedRfRows RfAccumulator::ranked_rows() const {
     out.xi.reserve(n);
     out.ti.reserve(n);
     out.Ti.reserve(n);
+    const Interrupt interrupt = ambient_interrupt();
     for (const std::uint32_t i : order) {
+        interrupt.poll();
         const auto &e = entries[i];
         out.rows.push_back({e.key[0], e.key[1], e.key[2], e.w});
         out.xi.push_back(rank[0][i]);
@@ -284,7 +298,9 @@ RfAccumulator RfAccumulator::read(ByteReader &in, const char *model) {
     RfAccumulator acc(model);
     acc.map_.reserve(n);
     double prev[3] = {0, 0, 0};
+    const Interrupt interrupt = ambient_interrupt();
     for (std::size_t i = 0; i < n; ++i) {
+        interrupt.poll();
         RfRow row;
         in.get_array(&row, 1);
         const double key[3] = {row.x + 0.0, row.t_x + 0.0, row.T + 0.0};
@@ -318,7 +334,9 @@ void SpendAccumulator::add(double x, double m, double w) {
 
 void SpendAccumulator::merge(const SpendAccumulator &other) {
     map_.reserve(map_.size() + other.map_.size());
+    const Interrupt interrupt = ambient_interrupt();
     for (const auto &e : other.map_.entries()) {
+        interrupt.poll();
         double &total = map_.at(e.key);
         total += e.w;
         if (!std::isfinite(total)) throw_invalid("gamma_gamma: the total weight overflows");
@@ -366,7 +384,9 @@ SpendAccumulator SpendAccumulator::read(ByteReader &in) {
     const std::size_t n = in.get_count(sizeof(SpendRow));
     acc.map_.reserve(n);
     double prev[2] = {0, 0};
+    const Interrupt interrupt = ambient_interrupt();
     for (std::size_t i = 0; i < n; ++i) {
+        interrupt.poll();
         SpendRow row;
         in.get_array(&row, 1);
         const double key[2] = {row.x, row.m};

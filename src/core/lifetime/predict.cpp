@@ -30,12 +30,24 @@ void ClvOptions::validate() const {
 }
 
 double customer_lifetime_value(const TransactionModel &model, const LifetimeCustomer &customer, double value,
-                               const ClvOptions &options) {
+                               const ClvOptions &options, const Interrupt &interrupt) {
     options.validate();
     if (!std::isfinite(value)) throw_invalid("clv: the purchase value must be a finite number");
-    std::vector<double> ts(options.periods);
-    for (int k = 1; k <= options.periods; ++k) ts[k - 1] = k * options.period_length;
-    const std::vector<double> path = model.expected_purchases_path(ts, customer);
+    // The path a chunk of horizons at a time, polling in between: 100000
+    // periods take seconds. Each value depends on its own horizon only, so
+    // the chunks give the same path (and one chunk for the usual horizons).
+    constexpr int kChunk = 4096;
+    std::vector<double> path;
+    path.reserve(static_cast<std::size_t>(options.periods));
+    std::vector<double> ts;
+    for (int first = 1; first <= options.periods; first += kChunk) {
+        interrupt.check();
+        const int last = std::min(options.periods, first + kChunk - 1);
+        ts.clear();
+        for (int k = first; k <= last; ++k) ts.push_back(k * options.period_length);
+        const std::vector<double> part = model.expected_purchases_path(ts, customer);
+        path.insert(path.end(), part.begin(), part.end());
+    }
     double clv = 0.0, previous = 0.0, discount = 1.0;
     const double step = 1.0 / (1.0 + options.discount_rate);
     for (int k = 1; k <= options.periods; ++k) {
@@ -158,7 +170,7 @@ Interval clv_interval(const TransactionModel &model, const ParameterDraws &draws
         interrupt.check();  // one draw is up to 100000 periods of work
         const double v = value_of_draw ? value_of_draw(i) : value;
         if (!std::isfinite(v)) continue;
-        values.push_back(customer_lifetime_value(*model.with_parameters(draws[i]), customer, v, options));
+        values.push_back(customer_lifetime_value(*model.with_parameters(draws[i]), customer, v, options, interrupt));
     }
     return percentile_interval(std::move(values), level);
 }

@@ -29,8 +29,9 @@ struct ClvOptions {
 // t time units), L = period_length, d = discount_rate and `value` the expected
 // value of one purchase (e.g. gamma_gamma_expected_spend()). Purchases of
 // period k are discounted by the whole period k.
+// Polls `interrupt` every 4096 periods.
 double customer_lifetime_value(const TransactionModel &model, const LifetimeCustomer &customer, double value,
-                               const ClvOptions &options);
+                               const ClvOptions &options, const Interrupt &interrupt = Interrupt());
 
 // The expected time of the next purchase, defined as the smallest t >= 0
 // with P(at least one purchase in (T, T+t] | x, t_x, T) >= probability

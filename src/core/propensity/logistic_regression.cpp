@@ -106,8 +106,11 @@ void LogisticCollector::read(ByteReader &in) {
     in.get_array(labels_.data() + first_label, count);
     for (std::size_t i = first_label; i < labels_.size(); ++i)
         if (labels_[i] > 1) in.corrupted("bad label");
-    for (std::size_t k = first; k < rows_.size(); ++k)
+    const Interrupt interrupt = ambient_interrupt();  // a partial state may hold millions of values
+    for (std::size_t k = first; k < rows_.size(); ++k) {
+        interrupt.poll(1u << 16);
         if (!std::isfinite(rows_[k]) || ((k - first) % width == 0 && rows_[k] != 1.0)) in.corrupted("bad value");
+    }
 }
 
 // ---------------------------------------------------------------- aggregate state
@@ -217,6 +220,7 @@ LogisticModel logistic_fit(LogisticCollector &data, const LogisticOptions &o, co
     vectors.reserve(4 * n);
     Eigen::VectorXd y(static_cast<Eigen::Index>(n));
     for (std::size_t i = 0; i < n; ++i) {
+        interrupt.poll();
         std::copy(rows.data() + static_cast<std::size_t>(order[i]) * p, rows.data() + static_cast<std::size_t>(order[i] + 1) * p,
                   sorted.data() + i * p);
         y[static_cast<Eigen::Index>(i)] = labels[order[i]];
@@ -230,12 +234,28 @@ LogisticModel logistic_fit(LogisticCollector &data, const LogisticOptions &o, co
     scratch.resize(n * p);
     Eigen::Map<RowMatrixD> weighted_map(scratch.data(), static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(p));
     // The penalised Hessian X^T W X + l2 I' at eta.
+    // Summed over blocks of rows with a poll in between (one product over
+    // 200000 rows x 100 features takes seconds); up to one block of rows it
+    // is the one product it always was.
+    constexpr Eigen::Index kBlock = 65536;
     auto hessian = [&](const Eigen::VectorXd &at) {
         for (Eigen::Index i = 0; i < at.size(); ++i) {
+            interrupt.poll(1u << 16);
             const double mu = sigmoid(at[i]);
             weighted_map.row(i) = x.row(i) * (mu * (1.0 - mu));
         }
-        Eigen::MatrixXd h = weighted_map.transpose() * x;
+        const Eigen::Index rows_n = x.rows();
+        Eigen::MatrixXd h;
+        if (rows_n <= kBlock) {
+            h = weighted_map.transpose() * x;
+        } else {
+            h = Eigen::MatrixXd::Zero(x.cols(), x.cols());
+            for (Eigen::Index first = 0; first < rows_n; first += kBlock) {
+                interrupt.check();
+                const Eigen::Index count = std::min(kBlock, rows_n - first);
+                h.noalias() += weighted_map.middleRows(first, count).transpose() * x.middleRows(first, count);
+            }
+        }
         for (Eigen::Index j = 1; j < h.rows(); ++j) h(j, j) += o.l2;
         return h;
     };

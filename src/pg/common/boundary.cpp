@@ -128,4 +128,9 @@ MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *function_na
 
 Interrupt interrupt() { return Interrupt(&interrupt_pending); }
 
+// The same probe for core code without an Interrupt argument (ambient_interrupt()).
+namespace {
+const bool ambient_probe_installed = (ambient_probe() = &interrupt_pending, true);
+}  // namespace
+
 }  // namespace personalize::pg

@@ -153,7 +153,7 @@ PERSONALIZE_FUNCTION(personalize_customer_lifetime_value) {
     PG_RETURN_FLOAT8(pg::cpp([&] {
         options.validate();
         const double value = personalize::lifetime::gamma_gamma_expected_spend(spend, c.x, monetary);
-        return personalize::lifetime::customer_lifetime_value(model, c, value, options);
+        return personalize::lifetime::customer_lifetime_value(model, c, value, options, pg::interrupt());
     }));
 }
 
