@@ -8,6 +8,7 @@ packages=(
     build-essential cmake pkg-config
     postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-client-15 postgresql-15-cron
     libeigen3-dev libabsl-dev liblbfgspp-dev libboost-math-dev libgtest-dev libbenchmark-dev
+    python3-psycopg   # the hostile-input test (test/hostile/run.sh, run with /usr/bin/python3)
     clang libclang-rt-14-dev   # the libFuzzer target of the offer rules (test/fuzz/run.sh)
 )
 
