@@ -59,6 +59,41 @@ RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
 COMMENT ON FUNCTION item_similarities(baskets, text, integer, bigint, integer) IS
     'item-to-item similarities (cosine, jaccard, lift or confidence) from co-occurrence in baskets: each item''s own row and its best neighbours';
 
+-- Two more models with the same rows (docs/suggestions.md, "Models"), so
+-- suggestions() and batch_suggestions() serve any of them unchanged.
+-- EASE^R (Steck 2019): B = I - P diag(1/diag(P)), P = (X'X + lambda I)^-1;
+-- a row holds the item's best positive weights, its own row score 0 (EASE's
+-- zero diagonal). Dense: 4 bytes per item pair, charged to
+-- personalize.memory_limit before any work (rp3beta_similarities is the
+-- sparse alternative for catalogues too large for it).
+CREATE FUNCTION ease_similarities(
+    baskets baskets,
+    lambda float8 DEFAULT 500,
+    neighbours integer DEFAULT 50,
+    min_count bigint DEFAULT 2,
+    max_basket_size integer DEFAULT NULL)
+RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
+    AS 'MODULE_PATHNAME', 'personalize_ease_similarities'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION ease_similarities(baskets, float8, integer, bigint, integer) IS
+    'EASE item-to-item weights (closed-form ridge regression of each item on the others) in the rows item_similarities makes';
+
+-- RP3beta (Paudel et al. 2017): a random walk item -> customer -> item with
+-- the transition probabilities raised to alpha, divided by the target's
+-- popularity^beta (the damper of best sellers); sparse.
+CREATE FUNCTION rp3beta_similarities(
+    baskets baskets,
+    alpha float8 DEFAULT 1,
+    beta float8 DEFAULT 0.5,
+    neighbours integer DEFAULT 50,
+    min_count bigint DEFAULT 2,
+    max_basket_size integer DEFAULT NULL)
+RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
+    AS 'MODULE_PATHNAME', 'personalize_rp3beta_similarities'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION rp3beta_similarities(baskets, float8, float8, integer, bigint, integer) IS
+    'RP3beta item-to-item scores (two-step random walk damped by popularity^beta) in the rows item_similarities makes';
+
 -- The fallback: the k items bought by the most customers of each segment
 -- (score = share of the segment's customers), and overall (segment NULL).
 -- history: customer_id, item_id; segments (optional): customer_id, segment,

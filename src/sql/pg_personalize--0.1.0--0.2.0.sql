@@ -153,3 +153,37 @@ $fn$;
 COMMENT ON FUNCTION reset_segment_map(text) IS
     'undoes the shop''s edits of a shipped segment map (rf_grid, rfm_rules): its shipped rules apply again';
 
+
+-- Issue 15: EASE and RP3beta models (60_suggest.sql).
+-- EASE^R (Steck 2019): B = I - P diag(1/diag(P)), P = (X'X + lambda I)^-1;
+-- a row holds the item's best positive weights, its own row score 0 (EASE's
+-- zero diagonal). Dense: 4 bytes per item pair, charged to
+-- personalize.memory_limit before any work (rp3beta_similarities is the
+-- sparse alternative for catalogues too large for it).
+CREATE FUNCTION ease_similarities(
+    baskets baskets,
+    lambda float8 DEFAULT 500,
+    neighbours integer DEFAULT 50,
+    min_count bigint DEFAULT 2,
+    max_basket_size integer DEFAULT NULL)
+RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
+    AS 'MODULE_PATHNAME', 'personalize_ease_similarities'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION ease_similarities(baskets, float8, integer, bigint, integer) IS
+    'EASE item-to-item weights (closed-form ridge regression of each item on the others) in the rows item_similarities makes';
+
+-- RP3beta (Paudel et al. 2017): a random walk item -> customer -> item with
+-- the transition probabilities raised to alpha, divided by the target's
+-- popularity^beta (the damper of best sellers); sparse.
+CREATE FUNCTION rp3beta_similarities(
+    baskets baskets,
+    alpha float8 DEFAULT 1,
+    beta float8 DEFAULT 0.5,
+    neighbours integer DEFAULT 50,
+    min_count bigint DEFAULT 2,
+    max_basket_size integer DEFAULT NULL)
+RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
+    AS 'MODULE_PATHNAME', 'personalize_rp3beta_similarities'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION rp3beta_similarities(baskets, float8, float8, integer, bigint, integer) IS
+    'RP3beta item-to-item scores (two-step random walk damped by popularity^beta) in the rows item_similarities makes';
