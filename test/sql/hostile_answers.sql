@@ -68,3 +68,42 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.hist
 SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.history', 'hostile.similarities', 3, items => 'hostile.items')$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.numeric_history', 'hostile.similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.history', 'hostile.nan_similarities', 3)$$);
+
+-- The ALS serving cache: a model with another model's fingerprint and size
+-- (the last two words changed so the 64-bit hash collides) gets its own
+-- answers, in memory and stored.
+CREATE TABLE hostile.models (name text, m personalize.als_model);
+INSERT INTO hostile.models VALUES ('real', (
+    '\x414c4d3101000000020000000000000002000000000000000200000000000000'
+    '03000000000000000300000003000000000000000000e03f0000000000001440'
+    '07000000000000006fccd9fe742ac23f6a5b78be40ca58d70000000000000000'
+    '0000000000000000000000000000000000000000000000000000000000000000'
+    '010000000000000002000000000000000a000000000000001400000000000000'
+    '0000000000000000020000000000000003000000000000000000000001000000'
+    '01000000000000000e811ebb29d3973f1f3e403f401a493fa10be1bee2a13e3f'
+    '7d15b43ee420473f')::personalize.als_model), ('crafted', (
+    '\x414c4d3101000000020000000000000002000000000000000200000000000000'
+    '03000000000000000300000003000000000000000000e03f0000000000001440'
+    '07000000000000006fccd9fe742ac23f6a5b78be40ca58d70000000000000000'
+    '0000000000000000000000000000000000000000000000000000000000000000'
+    '010000000000000002000000000000000a000000000000001400000000000000'
+    '0000000000000000020000000000000003000000000000000000000001000000'
+    '01000000000000000e811ebb29d3973f1f3e403f401a493f0fe797bee2a13ebf'
+    '40ee469ee21fbd8e')::personalize.als_model);
+ALTER TABLE hostile.models ALTER COLUMN m SET STORAGE external;
+SELECT a.name, b.name, i.fingerprint = j.fingerprint AS same_fingerprint, i.bytes = j.bytes AS same_size,
+       a.m::text = b.m::text AS same_bytes
+FROM hostile.models a, hostile.models b, personalize.als_model_info(a.m) i, personalize.als_model_info(b.m) j
+WHERE a.name = 'real' AND b.name = 'crafted';
+-- Each model's own item factors, the real one opened first in this session.
+SELECT name, (SELECT array_agg(round(f::numeric, 3) ORDER BY ordinality) FROM personalize.als_item_factors(m) x,
+              unnest(x.factors) WITH ORDINALITY AS u(f) WHERE x.item_id = 10) AS item_10
+FROM hostile.models ORDER BY name DESC;
+SELECT name, round(personalize.als_score(m, 1, 10)::numeric, 4) AS score_1_10,
+       round(personalize.als_score(m, 1, 20)::numeric, 4) AS score_1_20
+FROM hostile.models ORDER BY name DESC;
+SELECT name, (SELECT array_agg(item_id ORDER BY rank) FROM personalize.als_recommend(m, 1, 2, exclude_bought => false)) AS top
+FROM hostile.models ORDER BY name DESC;
+-- The same in memory (no TOAST pointer): literals compared byte for byte.
+SELECT round(personalize.als_score(m::text::personalize.als_model, 1, 20)::numeric, 4) FROM hostile.models WHERE name = 'real';
+SELECT round(personalize.als_score(m::text::personalize.als_model, 1, 20)::numeric, 4) FROM hostile.models WHERE name = 'crafted';
