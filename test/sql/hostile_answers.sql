@@ -107,3 +107,14 @@ FROM hostile.models ORDER BY name DESC;
 -- The same in memory (no TOAST pointer): literals compared byte for byte.
 SELECT round(personalize.als_score(m::text::personalize.als_model, 1, 20)::numeric, 4) FROM hostile.models WHERE name = 'real';
 SELECT round(personalize.als_score(m::text::personalize.als_model, 1, 20)::numeric, 4) FROM hostile.models WHERE name = 'crafted';
+
+-- Fold-in bounds alpha * strength as als_fit does; non-finite strengths are rejected.
+SELECT pg_temp.error_of($$SELECT r.* FROM hostile.models,
+                          personalize.als_recommend_items(m, ARRAY[10, 20], 2, strengths => ARRAY[1e30, 1e30]) r
+                          WHERE name = 'real'$$);
+SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10, 20, 10], ARRAY[1e30, 1e30, 1e30]) FROM hostile.models WHERE name = 'real'$$);
+SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10, 10], ARRAY[1e308, 1e308]) FROM hostile.models WHERE name = 'real'$$);
+SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10], ARRAY['Infinity'::float8]) FROM hostile.models WHERE name = 'real'$$);
+SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10], ARRAY['NaN'::float8]) FROM hostile.models WHERE name = 'real'$$);
+SELECT r.rank, r.item_id, r.score::text NOT IN ('NaN', 'Infinity', '-Infinity') AS finite
+FROM hostile.models, personalize.als_recommend_items(m, ARRAY[10], 2, strengths => ARRAY[1e20]) r WHERE name = 'real';
