@@ -117,12 +117,11 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 SELECT pg_temp.error_and_hint($$SELECT count(*) FROM wide, personalize.ease_similarities(wide.b, min_count => 1)$$);
 SELECT count(*) AS rp3beta_rows FROM wide, personalize.rp3beta_similarities(wide.b, min_count => 1);
-RESET personalize.memory_limit;
+SET personalize.memory_limit = '256MB';  -- the suite runs on a stock server (work_mem 4MB)
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 
 -- statement_timeout stops the inverse of a 3,000-item catalogue.
 CREATE TEMP TABLE big AS SELECT personalize.baskets(g / 10, (g * 7919) % 3000) AS b FROM generate_series(1::bigint, 300000) g;
-SET personalize.memory_limit = '256MB';
 SET statement_timeout = '300ms';
 SELECT count(*) FROM big, personalize.ease_similarities(big.b, min_count => 1);
 RESET statement_timeout;
