@@ -43,6 +43,17 @@ void AlsOptions::validate(const char *function) const {
 
 // ---------------------------------------------------------------- collector
 
+double als_confidence(double alpha, double strength, const char *function, const char *product) {
+    const double c = 1.0 + alpha * strength;
+    if (!(c < kAlsMaxConfidence))
+        throw_invalid(std::string(function) + ": " + product + " is too large (" +
+                          (std::isfinite(c) ? "about 1e" + std::to_string(static_cast<int>(std::floor(std::log10(c))))
+                                            : std::string("not finite")) +
+                          ")",
+                      "Scale the strengths down, e.g. log1p(count).");
+    return c;
+}
+
 void AlsCollector::add(std::int64_t customer, std::int64_t item, double strength) {
     if (!std::isfinite(strength) || strength <= 0)
         throw_invalid("als_fit: \"strength\" must be a finite number > 0, not " + number_text(strength),

@@ -51,6 +51,14 @@ AlsSolver parse_als_solver(std::string_view name);
 constexpr std::int64_t kAlsMaxFactors = 1024;
 constexpr std::int64_t kAlsMaxIterations = 1000;
 
+// The confidence 1 + alpha * strength of one pair seen, in training and in
+// fold-in alike: above kAlsMaxConfidence (or not finite) it would overflow
+// the solves into Infinity and NaN, so it is InvalidParameter
+// "<function>: <product> is too large (about 1eN)" with a hint to scale the
+// strengths down. `product` names the factors, e.g. "\"alpha\" * \"strength\"".
+constexpr double kAlsMaxConfidence = 1e30;
+double als_confidence(double alpha, double strength, const char *function, const char *product);
+
 struct AlsOptions {
     std::int64_t factors = 64;         // 1 .. kAlsMaxFactors
     std::int64_t iterations = 15;      // 1 .. kAlsMaxIterations

@@ -279,14 +279,19 @@ std::vector<float> als_fold_in(const AlsModelView &m, const double *gram, const 
     Eigen::VectorXd b = Eigen::VectorXd::Zero(fi);
     for (std::size_t k = 0; k < known.size(); ++k) {
         const Eigen::VectorXd y = Eigen::Map<const Eigen::VectorXf>(m.item_row(known[k]), fi).cast<double>();
-        const double c = 1.0 + m.header.alpha * summed[k];
+        const double c = als_confidence(m.header.alpha, summed[k], function, "the model's alpha * \"strengths\"");
         a.selfadjointView<Eigen::Lower>().rankUpdate(y, c - 1.0);
         b += c * y;
     }
     Eigen::LLT<Eigen::MatrixXd> llt(a);
     const Eigen::VectorXd solved =
         llt.info() == Eigen::Success ? Eigen::VectorXd(llt.solve(b)) : Eigen::VectorXd(a.selfadjointView<Eigen::Lower>().ldlt().solve(b));
-    for (std::size_t k = 0; k < f; ++k) x[k] = static_cast<float>(solved[static_cast<Eigen::Index>(k)]);
+    for (std::size_t k = 0; k < f; ++k) {
+        x[k] = static_cast<float>(solved[static_cast<Eigen::Index>(k)]);
+        if (!std::isfinite(x[k]))  // a bounded confidence keeps a sound model's solve finite
+            throw_invalid(std::string(function) + ": the folded-in factors are not finite for these strengths",
+                          "Scale the strengths down, e.g. log1p(count).");
+    }
     return x;
 }
 

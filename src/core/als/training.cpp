@@ -209,13 +209,7 @@ AlsTrainedModel als_fit(AlsCollector &data, const AlsOptions &o, const Interrupt
         }
         model.history[k] = static_cast<std::uint32_t>(
             std::lower_bound(model.item_ids.begin(), model.item_ids.end(), rows[k].item) - model.item_ids.begin());
-        const double c = 1.0 + o.alpha * rows[k].strength;
-        if (!(c < 1e30))
-            throw_invalid("als_fit: \"alpha\" * \"strength\" is too large (" +
-                              (std::isfinite(c) ? "about 1e" + std::to_string(static_cast<int>(std::floor(std::log10(c))))
-                                                : std::string("not finite")) +
-                              ")",
-                          "Scale the strengths down, e.g. log1p(count).");
+        const double c = als_confidence(o.alpha, rows[k].strength, "als_fit", "\"alpha\" * \"strength\"");
         user_confidence[k] = static_cast<float>(c);
     }
     model.offsets[nu] = nnz;

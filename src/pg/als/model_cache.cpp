@@ -20,10 +20,26 @@ struct Cache {
     bool valid = false;
     std::uint64_t fingerprint = 0;
     std::size_t size = 0;
+    const unsigned char *bytes = nullptr;  // the cached copy
+    Oid toast_relid = InvalidOid;          // where it was read from, when stored out of line
+    Oid toast_valueid = InvalidOid;
     als::AlsModelView view;
     double *gram = nullptr;
 };
 Cache cache;
+
+// A value stored out of line: its TOAST pointer. Only PostgreSQL writes these
+// (a user's bytes arrive in memory, through als_model_in or _recv), and a
+// stored value never changes while it exists, so the pointer names its bytes.
+bool toast_pointer(Datum value, Oid *relid, Oid *valueid) {
+    const auto *v = reinterpret_cast<const varlena *>(DatumGetPointer(value));
+    if (!VARATT_IS_EXTERNAL_ONDISK(v)) return false;
+    varatt_external pointer;
+    VARATT_EXTERNAL_GET_POINTER(pointer, v);
+    *relid = pointer.va_toastrelid;
+    *valueid = pointer.va_valueid;
+    return true;
+}
 
 std::size_t payload_size(Datum value) { return toast_raw_datum_size(value) - VARHDRSZ; }
 
@@ -53,7 +69,18 @@ OpenedAlsModel open_als_model(FunctionCallInfo fcinfo, int argno, bool with_gram
     const Datum value = PG_GETARG_DATUM(argno);
     const std::size_t total = payload_size(value);
     const als::AlsHeader header = read_header(value, total);
-    if (!(cache.valid && cache.fingerprint == header.fingerprint && cache.size == total)) {
+    // The fingerprint is no identity (anyone can make bytes with a given
+    // one): a hit needs the same stored value, or the same bytes.
+    Oid relid = InvalidOid, valueid = InvalidOid;
+    const bool stored = toast_pointer(value, &relid, &valueid);
+    varlena *full = nullptr;
+    bool hit = cache.valid && cache.fingerprint == header.fingerprint && cache.size == total;
+    if (hit && stored) hit = cache.toast_relid == relid && cache.toast_valueid == valueid;
+    if (hit && !stored) {
+        full = PG_DETOAST_DATUM(value);
+        hit = std::memcmp(cache.bytes, VARDATA(full), total) == 0;
+    }
+    if (!hit) {
         const std::size_t gram_bytes = sizeof(double) * header.factors * header.factors;
         cpp([&] {
             MemoryBudget budget = memory_budget();
@@ -67,14 +94,17 @@ OpenedAlsModel open_als_model(FunctionCallInfo fcinfo, int argno, bool with_gram
             MemoryContextReset(cache.context);
         // palloc'd memory is MAXALIGNed: the copy's arrays are aligned.
         auto *bytes = static_cast<unsigned char *>(MemoryContextAllocHuge(cache.context, total));
-        varlena *full = PG_DETOAST_DATUM(value);
+        if (full == nullptr) full = PG_DETOAST_DATUM(value);
         std::memcpy(bytes, VARDATA(full), total);
-        if (reinterpret_cast<Pointer>(full) != DatumGetPointer(value)) pfree(full);
         cache.view = cpp([&] { return als::AlsModelView::open(bytes, total); });
         cache.fingerprint = header.fingerprint;
         cache.size = total;
+        cache.bytes = bytes;
+        cache.toast_relid = stored ? relid : InvalidOid;
+        cache.toast_valueid = stored ? valueid : InvalidOid;
         cache.valid = true;
     }
+    if (full != nullptr && reinterpret_cast<Pointer>(full) != DatumGetPointer(value)) pfree(full);
     if (with_gram && cache.gram == nullptr) {
         auto *gram = static_cast<double *>(
             MemoryContextAllocHuge(cache.context, sizeof(double) * cache.view.factors() * cache.view.factors()));

@@ -9,6 +9,7 @@
 #include "core/suggest/cart_scoring.hpp"
 #include "pg/common/arguments.hpp"
 #include "pg/common/boundary.hpp"
+#include "pg/common/relation_columns.hpp"
 #include "pg/common/spi_plan.hpp"
 
 extern "C" {
@@ -34,22 +35,31 @@ constexpr int kCachedTables = 8;
 RulePlans plan_cache[kCachedTables];
 int plan_cache_next = 0;
 
-// Call between SPI_connect and SPI_finish.
-const RulePlans &plans_for(Oid relid) {
+// The columns the lookups read, checked on every call (a table can change
+// under a kept plan): a consequent read as bigint must be an integer column,
+// else its Datum is a pointer or float bits.
+const char *checked_rules_table(Oid relid) {
+    static const char *const columns[] = {"antecedent", "consequent", "certainty", "consequent_support", nullptr};
+    const pg::TableArgument table = pg::table_argument(relid, "cart_suggestions", "rules");
+    pg::require_column(table, "antecedent", pg::ColumnKind::BigintArray, columns);
+    pg::require_column(table, "consequent", pg::ColumnKind::Integer, columns);
+    pg::require_column(table, "certainty", pg::ColumnKind::Number, columns);
+    pg::require_column(table, "consequent_support", pg::ColumnKind::Number, columns);
+    return table.name;
+}
+
+// Call between SPI_connect and SPI_finish; `table` from checked_rules_table.
+const RulePlans &plans_for(Oid relid, const char *table) {
     for (const RulePlans &p : plan_cache)
         if (p.relid == relid && p.lookup != nullptr) return p;
-    const char *relname = get_rel_name(relid);
-    if (relname == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("cart_suggestions: relation %u does not exist", relid)));
-    const char *table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
     Oid text_array = TEXTARRAYOID, int8 = INT8OID;
-    SPIPlanPtr lookup = pg::prepare_kept_plan("a cart_suggestions lookup", psprintf("SELECT r.antecedent, r.consequent, r.certainty::float8 "
+    SPIPlanPtr lookup = pg::prepare_kept_plan("a cart_suggestions lookup", psprintf("SELECT r.antecedent, r.consequent::bigint, r.certainty::float8 "
                                          "FROM unnest($1) AS k(key) JOIN %s r ON r.antecedent = k.key::bigint[] "
-                                         "WHERE r.certainty > 0",
+                                         "WHERE r.certainty > 0 AND r.consequent IS NOT NULL",
                                          table),
                                 1, &text_array);
-    SPIPlanPtr popular = pg::prepare_kept_plan("a cart_suggestions lookup", psprintf("SELECT r.consequent FROM %s r WHERE r.antecedent = '{}'::bigint[] "
-                                          "ORDER BY r.consequent_support DESC, r.consequent LIMIT $1",
+    SPIPlanPtr popular = pg::prepare_kept_plan("a cart_suggestions lookup", psprintf("SELECT r.consequent::bigint FROM %s r WHERE r.antecedent = '{}'::bigint[] "
+                                          "AND r.consequent IS NOT NULL ORDER BY r.consequent_support DESC, r.consequent LIMIT $1",
                                           table),
                                  1, &int8);
     RulePlans &slot = plan_cache[plan_cache_next];
@@ -104,8 +114,9 @@ PERSONALIZE_FUNCTION(personalize_cart_suggestions) {
     int64 popular_n = 0;
     std::int64_t *popular = nullptr;
 
+    const char *table = checked_rules_table(relid);
     SPI_connect();
-    const RulePlans &plans = plans_for(relid);
+    const RulePlans &plans = plans_for(relid, table);
     Datum key_arg = lookup_keys(cart, cart_n);
     if (cart_n > 0 && SPI_execute_plan(plans.lookup, &key_arg, nullptr, true, 0) != SPI_OK_SELECT)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("cart_suggestions: rule lookup failed")));
@@ -116,23 +127,33 @@ PERSONALIZE_FUNCTION(personalize_cart_suggestions) {
         antecedent_end = static_cast<uint64 *>(MemoryContextAlloc(caller, sizeof(uint64) * (rule_n + 1)));
         std::size_t capacity = 2 * static_cast<std::size_t>(rule_n) + 1, used = 0;
         antecedent_items = static_cast<std::int64_t *>(MemoryContextAlloc(caller, sizeof(std::int64_t) * capacity));
+        int64 kept = 0;
         for (int64 i = 0; i < rule_n; ++i) {
             HeapTuple tuple = SPI_tuptable->vals[i];
             bool null_a, null_c, null_s;
             Datum a = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &null_a);
             Datum c = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &null_c);
             Datum s = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 3, &null_s);
-            consequents[i] = null_c ? 0 : DatumGetInt64(c);
-            certainties[i] = (null_a || null_c || null_s) ? 0.0 : DatumGetFloat8(s);
-            const pg::Int8Array items = null_a ? pg::Int8Array{} : pg::read_int8_array(DatumGetArrayTypeP(a), "antecedent");
+            if (null_a || null_c || null_s) continue;  // not a usable rule
+            const double certainty = DatumGetFloat8(s);
+            // certainty > 0 passed the query; NaN sorts above every number there.
+            if (!(certainty <= 1.0))
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("cart_suggestions: \"rules\" (%s) holds a certainty of %g for consequent " INT64_FORMAT
+                                       " (a certainty is at most 1)",
+                                       table, certainty, DatumGetInt64(c))));
+            consequents[kept] = DatumGetInt64(c);
+            certainties[kept] = certainty;
+            const pg::Int8Array items = pg::read_int8_array(DatumGetArrayTypeP(a), "antecedent");
             if (used + items.count > capacity) {
                 capacity = 2 * (used + items.count);
                 antecedent_items = static_cast<std::int64_t *>(repalloc(antecedent_items, sizeof(std::int64_t) * capacity));
             }
             std::copy(items.items, items.items + items.count, antecedent_items + used);
             used += items.count;
-            antecedent_end[i] = used;
+            antecedent_end[kept++] = used;
         }
+        rule_n = kept;
     }
     // Enough popular items to fill k after leaving out cart items and the suggestions.
     Datum limit = Int64GetDatum(2 * static_cast<int64>(k) + cart_n);  // k <= 2^31 - 1: no overflow
@@ -140,11 +161,13 @@ PERSONALIZE_FUNCTION(personalize_cart_suggestions) {
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("cart_suggestions: popular items lookup failed")));
     popular_n = static_cast<int64>(SPI_processed);
     popular = static_cast<std::int64_t *>(MemoryContextAlloc(caller, sizeof(std::int64_t) * (popular_n + 1)));
+    int64 popular_kept = 0;
     for (int64 i = 0; i < popular_n; ++i) {
         bool isnull;
         Datum c = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-        popular[i] = isnull ? 0 : DatumGetInt64(c);
+        if (!isnull) popular[popular_kept++] = DatumGetInt64(c);
     }
+    popular_n = popular_kept;
     SPI_finish();
 
     // Combine the evidence in C++ into plain output arrays. At most one

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "pg/common/arguments.hpp"
+#include "pg/common/relation_columns.hpp"
 
 extern "C" {
 #include "datatype/timestamp.h"
@@ -16,26 +17,21 @@ namespace personalize::pg {
 
 namespace {
 
-bool has_column(Oid relid, const char *column) { return get_attnum(relid, column) != InvalidAttrNumber; }
+struct Column {
+    const char *name;
+    ColumnKind kind;
+};
 
-// The quoted name of a table argument, after checking its required columns.
-const char *table_name(Oid relid, const char *function, const char *argument, const char *const *columns) {
-    const char *relname = get_rel_name(relid);
-    if (relname == nullptr)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                        errmsg("%s: \"%s\" (relation %u) does not exist", function, argument, relid)));
-    const char *name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
-    for (const char *const *c = columns; *c != nullptr; ++c)
-        if (!has_column(relid, *c)) {
-            StringInfoData list;
-            initStringInfo(&list);
-            for (const char *const *d = columns; *d != nullptr; ++d)
-                appendStringInfo(&list, "%s%s", d == columns ? "" : ", ", *d);
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("%s: \"%s\" (%s) has no column %s", function, argument, name, *c),
-                            errhint("It needs the columns %s; a view can rename them.", list.data)));
-        }
-    return name;
+// The quoted name of a table argument, after checking its required columns
+// (present, and of a type the queries' casts read exactly).
+template <std::size_t N>
+TableArgument checked_table(Oid relid, const char *function, const char *argument, const Column (&columns)[N]) {
+    const TableArgument table = table_argument(relid, function, argument);
+    const char *names[N + 1];
+    for (std::size_t i = 0; i < N; ++i) names[i] = columns[i].name;
+    names[N] = nullptr;
+    for (const Column &c : columns) require_column(table, c.name, c.kind, names);
+    return table;
 }
 
 }  // namespace
@@ -62,29 +58,37 @@ void read_suggestion_arguments(FunctionCallInfo fcinfo, const char *function, co
         options.half_life = us;
     }
 
-    static const char *const history_columns[] = {"customer_id", "item_id", "bought_at", nullptr};
-    static const char *const similarity_columns[] = {"item", "neighbour", "score", "together", nullptr};
-    static const char *const item_columns[] = {"item_id", nullptr};
-    static const char *const popular_columns[] = {"segment", "item_id", "score", nullptr};
-    static const char *const customer_columns[] = {"customer_id", nullptr};
+    // Segment and category are read as ::text (exact for any type) and not checked.
+    static const Column history_columns[] = {
+        {"customer_id", ColumnKind::Integer}, {"item_id", ColumnKind::Integer}, {"bought_at", ColumnKind::Timestamp}};
+    static const Column similarity_columns[] = {{"item", ColumnKind::Integer},
+                                                {"neighbour", ColumnKind::Integer},
+                                                {"score", ColumnKind::Number},
+                                                {"together", ColumnKind::Number}};
+    static const Column item_columns[] = {{"item_id", ColumnKind::Integer}};
+    static const Column popular_columns[] = {
+        {"segment", ColumnKind::Text}, {"item_id", ColumnKind::Integer}, {"score", ColumnKind::Number}};
+    static const Column customer_columns[] = {{"customer_id", ColumnKind::Integer}};
     tables.history_id = history;
-    tables.history = table_name(tables.history_id, function, "history", history_columns);
+    tables.history = checked_table(tables.history_id, function, "history", history_columns).name;
     tables.similarities_id = similarities;
-    tables.similarities = table_name(tables.similarities_id, function, "similarities", similarity_columns);
+    tables.similarities = checked_table(tables.similarities_id, function, "similarities", similarity_columns).name;
     if (!args.is_null(at.items)) {
         tables.items_id = args.oid(at.items, "items");
-        tables.items = table_name(tables.items_id, function, "items", item_columns);
-        tables.items_have_category = has_column(tables.items_id, "category");
-        tables.items_have_rebuyable = has_column(tables.items_id, "rebuyable");
+        const TableArgument items = checked_table(tables.items_id, function, "items", item_columns);
+        tables.items = items.name;
+        tables.items_have_category = has_column(items, "category");
+        tables.items_have_rebuyable = optional_column(items, "rebuyable", ColumnKind::Boolean);
     }
     if (!args.is_null(at.popular)) {
         tables.popular_id = args.oid(at.popular, "popular");
-        tables.popular = table_name(tables.popular_id, function, "popular", popular_columns);
+        tables.popular = checked_table(tables.popular_id, function, "popular", popular_columns).name;
     }
     if (at.customers >= 0 && !args.is_null(at.customers)) {
         const Oid id = args.oid(at.customers, "customers");
-        tables.customers = table_name(id, function, "customers", customer_columns);
-        tables.customers_have_segment = has_column(id, "segment");
+        const TableArgument customers = checked_table(id, function, "customers", customer_columns);
+        tables.customers = customers.name;
+        tables.customers_have_segment = has_column(customers, "segment");
     }
     if (options.category_cap > 0 && !tables.items_have_category)
         args.invalid("category_cap", nullptr, "needs \"items\" with a category column");

@@ -178,6 +178,20 @@ TEST(Als, FoldInOfATrainingCustomerReproducesTheStoredFactors) {
     const double bad[] = {std::nan("")};
     EXPECT_THROW(als_fold_in(m, gram.data(), one, 1, bad, 1, known, "test"), Error);
     EXPECT_THROW(als_fold_in(m, gram.data(), one, 1, bad, 0, known, "test"), Error);
+    // Finite strengths whose confidence would overflow the solve: the bound of als_fit.
+    const std::int64_t three[] = {100, 101, 102};
+    const double huge[] = {1e30, 1e30, 1e30};
+    std::string what;
+    try {
+        als_fold_in(m, gram.data(), three, 3, huge, 3, known, "test");
+    } catch (const Error &e) {
+        what = e.what();
+    }
+    EXPECT_EQ(what.rfind("test: the model's alpha * \"strengths\" is too large", 0), 0u) << what;
+    // Duplicates are summed before the bound.
+    const std::int64_t same[] = {100, 100};
+    const double halves[] = {1.5e308, 1.5e308};
+    EXPECT_THROW(als_fold_in(m, gram.data(), same, 2, halves, 2, known, "test"), Error);
 }
 
 TEST(Als, BatchEqualsOneCustomerAtATime) {
