@@ -118,3 +118,52 @@ SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10], ARRAY['In
 SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10], ARRAY['NaN'::float8]) FROM hostile.models WHERE name = 'real'$$);
 SELECT r.rank, r.item_id, r.score::text NOT IN ('NaN', 'Infinity', '-Infinity') AS finite
 FROM hostile.models, personalize.als_recommend_items(m, ARRAY[10], 2, strengths => ARRAY[1e20]) r WHERE name = 'real';
+
+-- Hand-made lifetime models whose formulas overflow: an error naming the
+-- model's parameters, never NaN.
+CREATE TABLE hostile.lifetime (name text, m jsonb);
+INSERT INTO hostile.lifetime VALUES
+    ('pareto', '{"model": "pareto_nbd", "params": {"r": 1e300, "alpha": 1e-300, "s": 1e-300, "beta": 1e300}}'),
+    ('bgnbd', '{"model": "bgnbd", "params": {"r": 1e300, "alpha": 1e-300, "a": 1e300, "b": 1e-300}}'),
+    ('spend', '{"model": "gamma_gamma", "params": {"p": 1e300, "q": 1e300, "gamma": 1e300}}'),
+    ('spend_q_below_1', '{"model": "gamma_gamma", "params": {"p": 6.25, "q": 0.5, "gamma": 15.44}}'),
+    ('cdnow', '{"model": "bgnbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}}'),
+    ('cdnow_spend', '{"model": "gamma_gamma", "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}}');
+CREATE FUNCTION pg_temp.model(n text) RETURNS jsonb LANGUAGE sql AS $$SELECT m FROM hostile.lifetime WHERE name = n$$;
+SELECT pg_temp.error_of($$SELECT personalize.expected_purchases(pg_temp.model('pareto'), 10, 2, 5, 10)$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_purchases_new(pg_temp.model('pareto'), 10)$$);
+-- Where the same models still give a finite answer, it is given.
+SELECT personalize.probability_alive(pg_temp.model('pareto'), 2, 5, 10) AS pareto_alive,
+       personalize.probability_of_purchases(pg_temp.model('pareto'), 1, 10, 2, 5, 10) AS pareto_p1,
+       personalize.next_purchase_in(pg_temp.model('pareto'), 2, 5, 10) AS pareto_next,
+       personalize.expected_purchases(pg_temp.model('bgnbd'), 10, 2, 5, 10) AS bgnbd_expected,
+       personalize.probability_alive(pg_temp.model('bgnbd'), 2, 5, 10) AS bgnbd_alive;
+SELECT pg_temp.error_of($$SELECT personalize.expected_spend(pg_temp.model('spend'), 2, 20)$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_spend(pg_temp.model('spend'), 0, 0)$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_spend(pg_temp.model('spend_q_below_1'), 0, 0)$$);
+SELECT pg_temp.error_of($$SELECT personalize.customer_lifetime_value(pg_temp.model('cdnow'), pg_temp.model('spend_q_below_1'), 0, 0, 10, 0, 12)$$);
+SELECT pg_temp.error_of($$SELECT personalize.customer_lifetime_value(pg_temp.model('pareto'), pg_temp.model('cdnow_spend'), 2, 5, 10, 20, 12)$$);
+-- A sound model still answers, and "never" stays Infinity.
+SELECT round(personalize.expected_purchases(pg_temp.model('cdnow'), 39, 2, 30.43, 38.86)::numeric, 2) AS expected,
+       round(personalize.expected_spend(pg_temp.model('spend_q_below_1'), 2, 20)::numeric, 2) AS spend_repeat_buyer,
+       personalize.next_purchase_in(pg_temp.model('cdnow'), 2, 5, 38.86) AS never;
+
+-- logistic_score: coefficients that overflow into Infinity - Infinity.
+SELECT pg_temp.error_of($$SELECT personalize.logistic_score(
+    '{"model": "logistic_regression", "intercept": 0, "coefficients": [1e308, -1e308], "feature_names": ["a", "b"]}',
+    ARRAY[10, 10])$$);
+SELECT personalize.logistic_score(
+    '{"model": "logistic_regression", "intercept": 0, "coefficients": [1e308, -1e308], "feature_names": ["a", "b"]}',
+    ARRAY[10, 0]) AS sure_one;
+SELECT pg_temp.error_of($$SELECT personalize.logistic_score(
+    '{"model": "logistic_regression", "intercept": 1e400, "coefficients": [1], "feature_names": ["a"]}', ARRAY[1])$$);
+
+-- kmeans_assign: centroids whose distances overflow.
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0],
+    '{"model": "kmeans", "centroids": [[1e300, -1e300], [-1e300, 1e300]]}')$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0],
+    '{"model": "kmeans", "centroids": [[1e400, 0], [0, 1]]}')$$);
+SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0], '{"model": "kmeans", "centroids": [[1e150, 0], [3, 4]]}');
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_silhouette(
+    '{"model": "kmeans", "centroids": [[1e300, -1e300], [-1e300, 1e300]]}', ARRAY[ARRAY[0, 0], ARRAY[1, 1], ARRAY[2, 2]]::float8[])$$);
+SELECT personalize.live_cpp_objects() AS live_at_end;

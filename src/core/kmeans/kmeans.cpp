@@ -83,6 +83,12 @@ KMeansAssignment KMeansModel::assign(const double *x, std::size_t dim) const {
             best = c;
         }
     }
+    // Centroids or scalings far beyond what a fit gives (a hand-made model)
+    // overflow the distances: no cluster is nearest.
+    if (!std::isfinite(best_sq))
+        throw_invalid("kmeans_assign: \"model\" gives no finite distance for these features (its centroids or "
+                      "scaling overflow)",
+                      "Use a model fitted by personalize.kmeans(...).");
     return {best, std::sqrt(best_sq)};
 }
 
