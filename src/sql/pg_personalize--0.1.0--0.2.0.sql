@@ -153,3 +153,101 @@ $fn$;
 COMMENT ON FUNCTION reset_segment_map(text) IS
     'undoes the shop''s edits of a shipped segment map (rf_grid, rfm_rules): its shipped rules apply again';
 
+
+-- Offers: the catalogue's CHECKs reject what cannot work ----------------------
+-- (issue 17, item 6). 0.1.0 accepted a cap of 2147483647 per '1000000 years'
+-- (after which every decide_offer failed with "timestamp out of range"), any
+-- three capital letters as a currency, and an amount off in another currency
+-- than the rule's. Rows already stored that break a new CHECK are kept: the
+-- constraint is added NOT VALID and a WARNING names the offers; they go on
+-- being decided as stored (a cap beyond 100 years counts every decision
+-- instead of failing, an offer whose rule cannot apply to a context is not
+-- eligible for it), and new or updated rows must pass. Once they are fixed,
+--   ALTER TABLE personalize.offers VALIDATE CONSTRAINT <name>;
+-- makes the catalogue as a fresh install has it (docs/releases.md).
+CREATE FUNCTION rule_currencies(rule text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'personalize_rule_currencies'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rule_currencies(text) IS 'the currencies of an offer rule''s money literals, sorted and distinct';
+CREATE FUNCTION is_currency(code text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'personalize_is_currency'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION is_currency(text) IS 'true for an ISO 4217 currency code in upper case (the codes offer rules accept)';
+
+ALTER TABLE offers DROP CONSTRAINT offers_currency_code;
+ALTER TABLE offers DROP CONSTRAINT offers_cap;
+ALTER TABLE offers ADD CONSTRAINT offers_currency_code CHECK (personalize.is_currency(currency)) NOT VALID;
+ALTER TABLE offers ADD CONSTRAINT offers_reward_currency
+    CHECK (currency IS NULL OR personalize.rule_currencies(rule) <@ ARRAY[currency]) NOT VALID;
+ALTER TABLE offers ADD CONSTRAINT offers_cap
+    CHECK ((cap_count IS NULL) = (cap_interval IS NULL) AND cap_count BETWEEN 1 AND 1000000
+           AND cap_interval > interval '0' AND cap_interval <= interval '100 years') NOT VALID;
+ALTER TABLE offer_context_source DROP CONSTRAINT offer_context_source_currency_check;
+ALTER TABLE offer_context_source ADD CONSTRAINT offer_context_source_currency_check
+    CHECK (personalize.is_currency(currency)) NOT VALID;
+DO $upgrade$
+DECLARE
+    c record;
+    bad text;
+BEGIN
+    FOR c IN SELECT * FROM (VALUES
+        ('offers', 'offers_currency_code', 'offer_key', 'NOT personalize.is_currency(currency)'),
+        ('offers', 'offers_reward_currency', 'offer_key',
+         'currency IS NOT NULL AND NOT personalize.rule_currencies(rule) <@ ARRAY[currency]'),
+        ('offers', 'offers_cap', 'offer_key',
+         'NOT ((cap_count IS NULL) = (cap_interval IS NULL) AND cap_count BETWEEN 1 AND 1000000
+               AND cap_interval > interval ''0'' AND cap_interval <= interval ''100 years'')'),
+        ('offer_context_source', 'offer_context_source_currency_check', 'currency',
+         'NOT personalize.is_currency(currency)')) v(tab, con, label, violated)
+    LOOP
+        EXECUTE format('SELECT string_agg(%I::text, '', '' ORDER BY %I) FROM personalize.%I WHERE %s',
+                       c.label, c.label, c.tab, c.violated) INTO bad;
+        IF bad IS NULL THEN
+            EXECUTE format('ALTER TABLE personalize.%I VALIDATE CONSTRAINT %I', c.tab, c.con);
+        ELSE
+            RAISE WARNING 'pg_personalize 0.2.0: personalize.% rows break the new CHECK %: %', c.tab, c.con, bad
+                USING HINT = format('Fix them, then ALTER TABLE personalize.%I VALIDATE CONSTRAINT %I; until then '
+                                    'they are decided as stored.', c.tab, c.con);
+        END IF;
+    END LOOP;
+END
+$upgrade$;
+
+CREATE OR REPLACE FUNCTION configure_offer_context(orders regclass, customers regclass DEFAULT NULL,
+                                                   features regclass DEFAULT NULL, currency text DEFAULT 'GBP')
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    clash text;
+BEGIN
+    PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
+                                        'configure_offer_context', 'orders');
+    IF customers IS NOT NULL THEN
+        PERFORM personalize.require_columns(customers, ARRAY['customer_id'], 'configure_offer_context', 'customers');
+    END IF;
+    IF features IS NOT NULL THEN
+        PERFORM personalize.require_columns(features, ARRAY['customer_id'], 'configure_offer_context', 'features');
+    END IF;
+    IF currency IS NULL OR NOT personalize.is_currency(currency) THEN
+        RAISE EXCEPTION 'configure_offer_context: "currency" must be an ISO 4217 code such as GBP, got %',
+            coalesce(quote_literal(currency), 'NULL') USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Columns that would overwrite what the order history gives.
+    SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) INTO clash
+    FROM pg_attribute a
+    WHERE a.attrelid IN (customers, features) AND a.attnum > 0 AND NOT a.attisdropped
+      AND a.attname IN ('id', 'orders', 'first_order_at', 'last_order_at', 'total_spent', 'average_order',
+                        'currency', 'attributes');
+    IF clash IS NOT NULL THEN
+        RAISE EXCEPTION 'configure_offer_context: "customers"/"features" must not have the columns % (they come from the order history)',
+            clash USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO personalize.offer_context_source AS s (orders, customers, features, currency)
+    VALUES (orders, customers, features, currency)
+    ON CONFLICT (singleton) DO UPDATE
+        SET orders = excluded.orders, customers = excluded.customers, features = excluded.features,
+            currency = excluded.currency;
+END
+$fn$;

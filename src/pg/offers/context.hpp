@@ -27,13 +27,29 @@ auto with_offer_context(const OfferRow &offer, F &&body) -> decltype(body()) {
     }
 }
 
+// One bad offer row never takes the others down: an offer whose stored rule
+// does not compile (a limit, a rule written for another version), or whose
+// rule cannot apply to the context (rules::NotApplicable: money of another
+// currency), is not eligible, with a WARNING once per backend and offer;
+// explain_offer() shows why. Errors of the context itself (a field of the
+// wrong type) still fail the call: they are the caller's.
+
+// Whether `error` of a compile is the offer's own (its rule text), not the backend's.
+bool offer_rule_error(const Error &error);
+// PostgreSQL code, or inside cpp(...): WARNING "<function>: offer "<key>" is not
+// eligible: <what>", the first time this backend sees that offer and message.
+void warn_offer_not_eligible(const char *function, const OfferRow &offer, const Error &what);
+
 // C++ (inside cpp(...)): the compiled rule of each offer, from the rule cache.
+// compile_offer_rule throws; compile_offer_rules leaves nullptr (and warns)
+// for an offer whose rule does not compile.
 rules::RulePtr compile_offer_rule(const OfferRow &offer);
-void compile_offer_rules(const OfferCatalogue &offers, std::vector<rules::RulePtr> &out);
+void compile_offer_rules(const OfferCatalogue &offers, std::vector<rules::RulePtr> &out, const char *function);
 
 // C++ (inside cpp(...)): for every offer with eligible[i] set on entry,
 // evaluates its rule; eligible[i] stays set only when the rule is TRUE, and
-// reasons[i] then gets the reason (palloc'd). `function` prefixes errors.
+// reasons[i] then gets the reason (palloc'd). A nullptr rule or a rule that
+// does not apply to the context: not eligible. `function` prefixes errors.
 void evaluate_offers(const OfferCatalogue &offers, const std::vector<rules::RulePtr> &compiled,
                      rules::Evaluator &evaluator, bool *eligible, char **reasons, const char *function);
 

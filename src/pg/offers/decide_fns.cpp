@@ -173,7 +173,7 @@ PERSONALIZE_FUNCTION(personalize_decide_offer) {
     const personalize::ContextTree tree = pg::jsonb_context_tree(context);
     const bool any_capped = pg::cpp([&] {
         std::vector<rules::RulePtr> compiled;
-        pg::compile_offer_rules(catalogue, compiled);
+        pg::compile_offer_rules(catalogue, compiled, "decide_offer");
         rules::Evaluator evaluator(tree, pg::unix_micros(now));
         pg::evaluate_offers(catalogue, compiled, evaluator, eligible, reasons, "decide_offer");
         bool capped = false;

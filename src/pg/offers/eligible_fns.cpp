@@ -41,7 +41,7 @@ OfferSite &offer_site(FunctionCallInfo fcinfo) {
     pg::OfferCatalogue catalogue = pg::load_offers(fcinfo->flinfo->fn_mcxt, nullptr);
     SPI_finish();
     OfferSite *site = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new OfferSite(); });
-    pg::cpp([&] { pg::compile_offer_rules(catalogue, site->rules); });
+    pg::cpp([&] { pg::compile_offer_rules(catalogue, site->rules, "eligible_offers"); });
     site->catalogue = catalogue;
     MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     const int n = catalogue.count + 1;
@@ -129,10 +129,27 @@ PERSONALIZE_FUNCTION(personalize_explain_offer) {
     rules::Truth *results = nullptr;
     rules::Truth rule_result = rules::Truth::Unknown;
     const std::int64_t now = pg::cpp([&] {
-        rules::RulePtr rule = pg::compile_offer_rule(o);
         rules::Evaluator evaluator(tree, pg::unix_micros(fallback_now));
         const std::int64_t at = pg::with_offer_context(o, [&] { return evaluator.now(); });
-        const std::vector<rules::ExplainStep> steps = pg::with_offer_context(o, [&] { return evaluator.explain(*rule); });
+        // A stored rule that does not compile, or that cannot apply to this
+        // context, makes the offer not eligible: one step says why.
+        rules::RulePtr rule;
+        std::string compile_error;
+        try {
+            rule = pg::rule_cache().get(o.rule);
+        } catch (const personalize::Error &e) {
+            if (!pg::offer_rule_error(e)) throw;
+            compile_error = e.what();
+        }
+        const std::vector<rules::ExplainStep> steps = pg::with_offer_context(o, [&] {
+            using Steps = std::vector<rules::ExplainStep>;
+            if (rule == nullptr) return Steps{{0, o.rule, "the rule does not compile: " + compile_error, rules::Truth::False}};
+            try {
+                return evaluator.explain(*rule);
+            } catch (const rules::NotApplicable &e) {
+                return Steps{{0, o.rule, std::string("the rule does not apply: ") + e.what(), rules::Truth::False}};
+            }
+        });
         pg::pg([&] {
             step_count = static_cast<int>(steps.size());
             depths = static_cast<int *>(palloc(sizeof(int) * (step_count + 1)));
