@@ -121,11 +121,17 @@ DECLARE
 BEGIN
     PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
                                         'configure_offer_context', 'orders');
+    PERFORM personalize.require_column_types(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
+                                             ARRAY['integer', 'timestamp', 'text', 'number'], 'configure_offer_context', 'orders');
     IF customers IS NOT NULL THEN
         PERFORM personalize.require_columns(customers, ARRAY['customer_id'], 'configure_offer_context', 'customers');
+        PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'configure_offer_context', 'customers');
     END IF;
     IF features IS NOT NULL THEN
         PERFORM personalize.require_columns(features, ARRAY['customer_id'], 'configure_offer_context', 'features');
+        PERFORM personalize.require_column_types(features, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'configure_offer_context', 'features');
     END IF;
     IF currency IS NULL OR NOT personalize.is_currency(currency) THEN
         RAISE EXCEPTION 'configure_offer_context: "currency" must be an ISO 4217 code such as GBP, got %',

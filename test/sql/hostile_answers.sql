@@ -69,6 +69,25 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.hist
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.numeric_history', 'hostile.similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.history', 'hostile.nan_similarities', 3)$$);
 
+-- The SQL-language functions reading a table check its column types the same way.
+CREATE VIEW hostile.numeric_complements AS
+    SELECT antecedent, consequent::numeric AS consequent, certainty AS confidence, 2.0 AS lift, certainty FROM hostile.rules;
+CREATE VIEW hostile.int_complements AS
+    SELECT antecedent, consequent::integer AS consequent, certainty::numeric AS confidence, 2 AS lift, certainty
+    FROM hostile.rules WHERE consequent IS NOT NULL;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.product_complements('hostile.numeric_complements', 1)$$);
+SELECT complement, certainty FROM personalize.product_complements('hostile.int_complements', 1);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.popular_items('hostile.numeric_history')$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.rfm_scores('hostile.history')$$);
+CREATE VIEW hostile.float_scores AS SELECT 1.5::float8 AS customer_id, 1 AS r, 2 AS f, 3 AS m;
+SELECT pg_temp.error_of($$SELECT personalize.snapshot_segments('rf_grid', '2026-01-01', 'hostile.float_scores')$$);
+CREATE VIEW hostile.text_orders AS SELECT 1::bigint AS customer_id, now() AS ordered_at, 'completed' AS status, '12'::text AS total;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.lapsed_customers('hostile.text_orders', '2026-01-01', 30)$$);
+SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('hostile.text_orders')$$);
+CREATE VIEW hostile.numeric_relevant AS SELECT 1.5 AS customer_id, ARRAY[1, 2]::bigint[] AS relevant;
+CREATE VIEW hostile.recommended AS SELECT 2::bigint AS customer_id, ARRAY[1, 3]::bigint[] AS recommended;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations('hostile.recommended', 'hostile.numeric_relevant')$$);
+
 -- The ALS serving cache: a model with another model's fingerprint and size
 -- (the last two words changed so the 64-bit hash collides) gets its own
 -- answers, in memory and stored.
