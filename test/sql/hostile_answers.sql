@@ -185,4 +185,9 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0],
 SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0], '{"model": "kmeans", "centroids": [[1e150, 0], [3, 4]]}');
 SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_silhouette(
     '{"model": "kmeans", "centroids": [[1e300, -1e300], [-1e300, 1e300]]}', ARRAY[ARRAY[0, 0], ARRAY[1, 1], ARRAY[2, 2]]::float8[])$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_silhouette('{"model": "kmeans", "centroids": [[0, 0], [1, 1]],
+    "scaling": [{"kind": "zscore", "mean": 0, "std": 1e-300}, {"kind": "zscore", "mean": 0, "std": 1e-300}]}',
+    ARRAY[ARRAY[0, 0], ARRAY[1, 1], ARRAY[2, 2], ARRAY[3, 3]]::float8[])$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_silhouette('{"model": "kmeans", "centroids": [[1e300, 1e300], [-1e300, -1e300]]}',
+    ARRAY[ARRAY[1e300, 1e300], ARRAY[1e300, 0.9e300], ARRAY[-1e300, -1e300], ARRAY[-1e300, -0.9e300]]::float8[])$$);
 SELECT personalize.live_cpp_objects() AS live_at_end;
