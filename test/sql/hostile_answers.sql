@@ -138,6 +138,18 @@ SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10], ARRAY['Na
 SELECT r.rank, r.item_id, r.score::text NOT IN ('NaN', 'Infinity', '-Infinity') AS finite
 FROM hostile.models, personalize.als_recommend_items(m, ARRAY[10], 2, strengths => ARRAY[1e20]) r WHERE name = 'real';
 
+-- A hand-made model (valid fingerprint) with a factor of 1e20: its dot
+-- products could overflow float, so it does not open.
+SELECT pg_temp.error_of($$SELECT personalize.als_score((
+    '\x414c4d3101000000020000000000000002000000000000000200000000000000'
+    '03000000000000000300000003000000000000000000e03f0000000000001440'
+    '07000000000000006fccd9fe742ac23f48cdaf75fc4260c10000000000000000'
+    '0000000000000000000000000000000000000000000000000000000000000000'
+    '010000000000000002000000000000000a000000000000001400000000000000'
+    '0000000000000000020000000000000003000000000000000000000001000000'
+    '01000000000000000e811ebb29d3973f1f3e403f401a493fa10be1bee2a13e3f'
+    '7d15b43eec78ad60')::personalize.als_model, 1, 20)$$);
+
 -- Hand-made lifetime models whose formulas overflow: an error naming the
 -- model's parameters, never NaN.
 CREATE TABLE hostile.lifetime (name text, m jsonb);
