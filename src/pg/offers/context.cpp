@@ -48,10 +48,6 @@ void warn_offer_not_eligible(const char *function, const OfferRow &offer, const 
     });
 }
 
-rules::RulePtr compile_offer_rule(const OfferRow &offer) {
-    return with_offer_context(offer, [&] { return rule_cache().get(offer.rule); });
-}
-
 void compile_offer_rules(const OfferCatalogue &offers, std::vector<rules::RulePtr> &out, const char *function) {
     out.clear();
     out.reserve(static_cast<std::size_t>(offers.count));

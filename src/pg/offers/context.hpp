@@ -40,10 +40,8 @@ bool offer_rule_error(const Error &error);
 // eligible: <what>", the first time this backend sees that offer and message.
 void warn_offer_not_eligible(const char *function, const OfferRow &offer, const Error &what);
 
-// C++ (inside cpp(...)): the compiled rule of each offer, from the rule cache.
-// compile_offer_rule throws; compile_offer_rules leaves nullptr (and warns)
-// for an offer whose rule does not compile.
-rules::RulePtr compile_offer_rule(const OfferRow &offer);
+// C++ (inside cpp(...)): the compiled rule of each offer, from the rule
+// cache; nullptr (and a warning) for an offer whose rule does not compile.
 void compile_offer_rules(const OfferCatalogue &offers, std::vector<rules::RulePtr> &out, const char *function);
 
 // C++ (inside cpp(...)): for every offer with eligible[i] set on entry,
