@@ -66,6 +66,10 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.text
 SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.history', 'hostile.float_similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.history', 'hostile.nan_similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.history', 'hostile.similarities', 3, items => 'hostile.items')$$);
+-- A segment is read as text, whatever its type.
+CREATE VIEW hostile.int_segment_popular AS SELECT 7 AS segment, 12::bigint AS item_id, 0.5::float8 AS score;
+SELECT rank, item_id, source FROM personalize.suggestions(NULL, 'hostile.history', 'hostile.similarities', 3,
+    popular => 'hostile.int_segment_popular', segment => '7');
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.numeric_history', 'hostile.similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.history', 'hostile.nan_similarities', 3)$$);
 

@@ -28,6 +28,8 @@ bool accepts(ColumnKind kind, Oid type) {
             return type == BOOLOID;
         case ColumnKind::BigintArray:
             return type == INT8ARRAYOID;
+        case ColumnKind::Any:
+            return true;
     }
     return false;
 }
@@ -40,6 +42,7 @@ const char *kind_names(ColumnKind kind) {
         case ColumnKind::Timestamp: return "timestamptz, timestamp or date";
         case ColumnKind::Boolean: return "boolean";
         case ColumnKind::BigintArray: return "bigint[]";
+        case ColumnKind::Any: return "of any type";
     }
     return "?";
 }
@@ -115,7 +118,8 @@ personalize::pg::ColumnKind kind_named(const char *name) {
         ColumnKind kind;
     } kinds[] = {{"integer", ColumnKind::Integer},     {"number", ColumnKind::Number},
                  {"text", ColumnKind::Text},           {"timestamp", ColumnKind::Timestamp},
-                 {"boolean", ColumnKind::Boolean},     {"bigint[]", ColumnKind::BigintArray}};
+                 {"boolean", ColumnKind::Boolean},     {"bigint[]", ColumnKind::BigintArray},
+                 {"any", ColumnKind::Any}};
     for (const auto &k : kinds)
         if (std::strcmp(k.name, name) == 0) return k.kind;
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
