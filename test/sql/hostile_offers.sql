@@ -55,6 +55,24 @@ SELECT offer_key, reason FROM personalize.decide_offer(1, '{"total": 45}', '{}',
 SELECT step, "check", condition, value, result
 FROM personalize.explain_offer('eur_only', '{"cart": {"total": 45}, "currency": "GBP"}', 'web')
 WHERE "check" <> 'validity';
+-- An amount off in USD on a rule without money literals passes the CHECK,
+-- but is given only to carts in USD.
+INSERT INTO personalize.offers (offer_key, rule, amount_off, currency, priority, stacking)
+    VALUES ('usd_off', 'cart.items > 0', 5, 'USD', 30, 'stackable');
+SELECT offer_key FROM personalize.eligible_offers('{"cart": {"total": 45, "items": [1]}, "currency": "GBP"}', 'web')
+ORDER BY offer_key;
+SELECT offer_key FROM personalize.eligible_offers('{"cart": {"total": "45 usd", "items": [1]}}', 'web') ORDER BY offer_key;
+SELECT offer_key FROM personalize.eligible_offers('{"cart": {"total": {"amount": 45, "currency": "USD"}, "items": [1]}, "currency": "GBP"}', 'web')
+ORDER BY offer_key;
+SELECT offer_key FROM personalize.decide_offer(1, '{"total": 45, "items": [1]}', '{}', 'web') ORDER BY offer_key;
+SELECT step, "check", condition, value, result
+FROM personalize.explain_offer('usd_off', '{"cart": {"total": 45, "items": [1]}, "currency": "GBP"}', 'web')
+WHERE "check" IN ('currency', 'eligible');
+SELECT step, "check", condition, value, result
+FROM personalize.explain_offer('usd_off', '{"cart": {"items": [1], "currency": "usd"}}', 'web')
+WHERE "check" IN ('currency', 'eligible');
+DELETE FROM personalize.offers WHERE offer_key = 'usd_off';
+
 -- A malformed context is still the caller's error.
 SELECT pg_temp.error_of($$SELECT * FROM personalize.eligible_offers('{"cart": {"total": "lots"}, "currency": "GBP"}')$$);
 

@@ -24,6 +24,65 @@ bool context_customer_id(Jsonb *context, double *id) {
     return true;
 }
 
+namespace {
+
+// Three ASCII letters (any case) upper-cased into code.
+bool currency_code(const char *s, int len, char code[4]) {
+    if (len != 3) return false;
+    for (int i = 0; i < 3; ++i) {
+        char c = s[i];
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+        if (c < 'A' || c > 'Z') return false;
+        code[i] = c;
+    }
+    code[3] = '\0';
+    return true;
+}
+
+bool string_currency(const JsonbValue *v, char code[4]) {
+    return v != nullptr && v->type == jbvString && currency_code(v->val.string.val, v->val.string.len, code);
+}
+
+JsonbValue *key_of(JsonbContainer *container, const char *key) {
+    return getKeyJsonValueFromContainer(container, key, static_cast<int>(std::strlen(key)), nullptr);
+}
+
+}  // namespace
+
+bool context_cart_currency(Jsonb *context, char code[4]) {
+    if (!JB_ROOT_IS_OBJECT(context)) return false;
+    JsonbValue *cart = key_of(&context->root, "cart");
+    if (cart != nullptr && cart->type == jbvBinary && JsonContainerIsObject(cart->val.binary.data)) {
+        JsonbValue *total = key_of(cart->val.binary.data, "total");
+        if (total != nullptr && total->type == jbvString) {  // "42.50 EUR": the letters at the end
+            const char *t = total->val.string.val;
+            int end = total->val.string.len;
+            while (end > 0 && t[end - 1] == ' ') --end;
+            int begin = end;
+            while (begin > 0 && ((t[begin - 1] >= 'A' && t[begin - 1] <= 'Z') || (t[begin - 1] >= 'a' && t[begin - 1] <= 'z')))
+                --begin;
+            if (currency_code(t + begin, end - begin, code)) return true;
+        }
+        if (total != nullptr && total->type == jbvBinary && JsonContainerIsObject(total->val.binary.data) &&
+            string_currency(key_of(total->val.binary.data, "currency"), code))
+            return true;
+        if (string_currency(key_of(cart->val.binary.data, "currency"), code)) return true;
+    }
+    return string_currency(key_of(&context->root, "currency"), code);
+}
+
+void drop_rewards_in_other_currencies(const OfferCatalogue &offers, const char *cart_currency, bool *eligible,
+                                      const char *function) {
+    for (int i = 0; i < offers.count; ++i) {
+        const OfferRow &offer = offers.rows[i];
+        if (!eligible[i] || reward_currency_fits(offer, cart_currency)) continue;
+        eligible[i] = false;
+        warn_offer_not_eligible(function, offer,
+                                Error(ErrorCode::InvalidParameter, std::string("its amount off is in ") + offer.currency +
+                                                                       ", the cart in " + cart_currency));
+    }
+}
+
 bool offer_rule_error(const Error &error) {
     return error.code() == ErrorCode::Syntax || error.code() == ErrorCode::InvalidParameter ||
            error.code() == ErrorCode::ProgramLimit;

@@ -3,6 +3,7 @@
 // offer_log count behind frequency caps.
 #pragma once
 
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,25 @@ auto with_offer_context(const OfferRow &offer, F &&body) -> decltype(body()) {
 // currency), is not eligible, with a WARNING once per backend and offer;
 // explain_offer() shows why. Errors of the context itself (a field of the
 // wrong type) still fail the call: they are the caller's.
+
+// The currency of the context's cart amounts as the rule language reads
+// them: cart.total's own ("42.50 EUR", {"amount": .., "currency": "EUR"}),
+// else cart.currency, else the top-level "currency"; upper-cased into
+// `code`. False when the context names none. PostgreSQL code.
+bool context_cart_currency(Jsonb *context, char code[4]);
+
+// Whether an offer's amount off fits the cart: no amount (or no known cart
+// currency), or the same currency. An amount off in USD is not given to a
+// cart in GBP (a row stored before the CHECK offers_reward_currency, or a rule
+// without money literals).
+inline bool reward_currency_fits(const OfferRow &offer, const char *cart_currency) {
+    return offer.currency == nullptr || cart_currency == nullptr || std::strcmp(offer.currency, cart_currency) == 0;
+}
+
+// C++ (inside cpp(...)): clears eligible[i] of offers whose amount off is in
+// another currency than the cart's (reward_currency_fits), warning once.
+void drop_rewards_in_other_currencies(const OfferCatalogue &offers, const char *cart_currency, bool *eligible,
+                                      const char *function);
 
 // Whether `error` of a compile is the offer's own (its rule text), not the backend's.
 bool offer_rule_error(const Error &error);

@@ -78,6 +78,9 @@ PERSONALIZE_FUNCTION(personalize_eligible_offers) {
     const personalize::ContextTree tree = pg::jsonb_context_tree(context);
     const TimestampTz fallback_now = GetCurrentStatementStartTimestamp();
 
+    char cart_currency[4];
+    const bool has_cart_currency = pg::context_cart_currency(context, cart_currency);
+
     // What each offer's rule says, with the reason, as plain arrays.
     auto *eligible = static_cast<bool *>(palloc0(sizeof(bool) * (offers.count + 1)));
     auto *reasons = static_cast<char **>(palloc0(sizeof(char *) * (offers.count + 1)));
@@ -88,6 +91,8 @@ PERSONALIZE_FUNCTION(personalize_eligible_offers) {
             eligible[i] = (channel == 0 || (offers.rows[i].channels & channel) != 0) &&
                           pg::offer_valid_at(offers.rows[i], now);
         pg::evaluate_offers(offers, site.rules, evaluator, eligible, reasons, "eligible_offers");
+        pg::drop_rewards_in_other_currencies(offers, has_cart_currency ? cart_currency : nullptr, eligible,
+                                             "eligible_offers");
     });
 
     ReturnSetInfo *rsinfo = pg::init_materialized_srf(fcinfo);
@@ -200,6 +205,16 @@ PERSONALIZE_FUNCTION(personalize_explain_offer) {
 
     for (int i = 0; i < step_count; ++i) row(depths[i], "rule", conditions[i], seen[i], result_word(results[i]));
     passed &= rule_result == rules::Truth::True;
+
+    if (o.currency != nullptr) {
+        char cart_currency[4];
+        const bool known = pg::context_cart_currency(context, cart_currency);
+        const bool fits = pg::reward_currency_fits(o, known ? cart_currency : nullptr);
+        row(0, "currency", "the amount off is in the cart's currency",
+            psprintf("amount off in %s, cart in %s", o.currency, known ? cart_currency : "an unknown currency"),
+            fits ? "pass" : "fail");
+        passed &= fits;
+    }
 
     // Holdout and the frequency cap need the customer.
     double customer_id = 0.0;
