@@ -161,8 +161,9 @@ COMMENT ON FUNCTION reset_segment_map(text) IS
 -- than the rule's. Rows already stored that break a new CHECK are kept: the
 -- constraint is added NOT VALID and a WARNING names the offers; they go on
 -- being decided as stored (a cap beyond 100 years counts every decision
--- instead of failing, an offer whose rule cannot apply to a context is not
--- eligible for it), and new or updated rows must pass. Once they are fixed,
+-- instead of failing, an offer whose rule cannot apply to a context or whose
+-- amount off is in another currency than the cart's is not eligible for it),
+-- and new or updated rows must pass. Once they are fixed,
 --   ALTER TABLE personalize.offers VALIDATE CONSTRAINT <name>;
 -- makes the catalogue as a fresh install has it (docs/releases.md).
 CREATE FUNCTION rule_currencies(rule text) RETURNS text[]
