@@ -65,9 +65,10 @@ fi
 grep -E 'warning|error' "$log_dir/make.log" || echo "built pg_personalize.so"
 
 # pg_regress prints "test NAME ... ok" / "... FAILED" per file.
-section "pg_regress (test/sql/*.sql)"
+# On a cluster with the stock work_mem (4MB): each test file sets what it needs.
+section "pg_regress (test/sql/*.sql, stock work_mem)"
 rm -rf test/results test/regression.diffs test/regression.out
-scripts/with-temp-cluster.sh make -s PG_CONFIG="$pg_config" installcheck >"$log_dir/regress.log" 2>&1
+scripts/with-temp-cluster.sh --stock make -s PG_CONFIG="$pg_config" installcheck >"$log_dir/regress.log" 2>&1
 grep -E '^(test|ok|not ok|     ) .*\.\.\.|tests (passed|failed)|of [0-9]+ tests' "$log_dir/regress.log" || true
 ok=$(grep -cE '^(test )?[a-z0-9_]+ +\.\.\. ok' "$log_dir/regress.log")
 bad=$(grep -cE '\.\.\. FAILED' "$log_dir/regress.log")

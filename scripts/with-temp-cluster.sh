@@ -8,7 +8,19 @@
 # anything system-wide: the extension is staged in a private directory that
 # Debian's server reads through `extension_destdir`.
 # COMMAND sees PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE.
+#
+# --stock (first argument): leave work_mem and maintenance_work_mem at the
+# server's defaults (4 MB, 64 MB), as on a stock server. The pg_regress suite
+# runs this way in scripts/test.sh, so no test leans on a generous work_mem
+# (the default personalize.memory_limit derives from it). Without --stock the
+# cluster gets work_mem 64MB and maintenance_work_mem 512MB, for the
+# benchmarks and the validations on real datasets.
 set -euo pipefail
+memory=(-o "work_mem=64MB" -o "maintenance_work_mem=512MB")
+if [ "${1:-}" = "--stock" ]; then
+    memory=()
+    shift
+fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 pg_version=15
 pg_config=/usr/lib/postgresql/$pg_version/bin/pg_config
@@ -31,6 +43,6 @@ pg_virtualenv -t -v "$pg_version" \
     -o "extension_destdir=$stage" \
     -o "dynamic_library_path=$stage$libdir:$libdir" \
     -o "max_worker_processes=8" -o "max_parallel_workers=4" \
-    -o "shared_buffers=512MB" -o "work_mem=64MB" -o "maintenance_work_mem=512MB" \
+    -o "shared_buffers=512MB" "${memory[@]}" \
     -o "max_wal_size=4GB" -o "wal_level=minimal" -o "max_wal_senders=0" \
     "${cron[@]}" -- "$@"

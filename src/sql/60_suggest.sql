@@ -64,6 +64,41 @@ RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
 COMMENT ON FUNCTION item_similarities(baskets, text, integer, bigint, integer) IS
     'item-to-item similarities (cosine, jaccard, lift or confidence) from co-occurrence in baskets: each item''s own row and its best neighbours';
 
+-- Two more models with the same rows (docs/suggestions.md, "Models"), so
+-- suggestions() and batch_suggestions() serve any of them unchanged.
+-- EASE^R (Steck 2019): B = I - P diag(1/diag(P)), P = (X'X + lambda I)^-1;
+-- a row holds the item's best positive weights, its own row score 0 (EASE's
+-- zero diagonal). Dense: 4 bytes per item pair, charged to
+-- personalize.memory_limit before any work (rp3beta_similarities is the
+-- sparse alternative for catalogues too large for it).
+CREATE FUNCTION ease_similarities(
+    baskets baskets,
+    lambda float8 DEFAULT 500,
+    neighbours integer DEFAULT 50,
+    min_count bigint DEFAULT 2,
+    max_basket_size integer DEFAULT NULL)
+RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
+    AS 'MODULE_PATHNAME', 'personalize_ease_similarities'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION ease_similarities(baskets, float8, integer, bigint, integer) IS
+    'EASE item-to-item weights (closed-form ridge regression of each item on the others) in the rows item_similarities makes';
+
+-- RP3beta (Paudel et al. 2017): a random walk item -> customer -> item with
+-- the transition probabilities raised to alpha, divided by the target's
+-- popularity^beta (the damper of best sellers); sparse.
+CREATE FUNCTION rp3beta_similarities(
+    baskets baskets,
+    alpha float8 DEFAULT 1,
+    beta float8 DEFAULT 0.5,
+    neighbours integer DEFAULT 50,
+    min_count bigint DEFAULT 2,
+    max_basket_size integer DEFAULT NULL)
+RETURNS TABLE (item bigint, neighbour bigint, score float8, together bigint)
+    AS 'MODULE_PATHNAME', 'personalize_rp3beta_similarities'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 100000;
+COMMENT ON FUNCTION rp3beta_similarities(baskets, float8, float8, integer, bigint, integer) IS
+    'RP3beta item-to-item scores (two-step random walk damped by popularity^beta) in the rows item_similarities makes';
+
 -- The fallback: the k items bought by the most customers of each segment
 -- (score = share of the segment's customers), and overall (segment NULL).
 -- history: customer_id, item_id; segments (optional): customer_id, segment,
@@ -225,3 +260,141 @@ END
 $fn$;
 COMMENT ON FUNCTION evaluate_recommendations(regclass, regclass, integer, bigint) IS
     'mean precision@k, recall@k, nDCG@k and catalogue coverage of a scorer''s recommendation lists against relevant items';
+
+-- "Buy again": the items a customer buys repeatedly that are due now
+-- (docs/suggestions.md, "Buy again"), from their own purchase days only.
+-- For each item bought on at least min_purchases distinct days up to as_of:
+-- typical gap = median days between consecutive purchase days, since = days
+-- from the last purchase to as_of, r = since / typical gap, and
+--     score = r * exp(1 - r) * (1 - 1 / purchases)
+-- (1 exactly when due, lower before and long after; more purchases, more
+-- trust in the habit); due_in_days = typical gap - since (< 0: overdue).
+-- history: customer_id, item_id, bought_at; lines after as_of are ignored,
+-- so a past as_of replays the list of that day.
+CREATE FUNCTION batch_buy_again(
+    customers regclass,
+    history regclass,
+    n integer DEFAULT 10,
+    as_of timestamptz DEFAULT now(),
+    min_purchases integer DEFAULT 2)
+RETURNS TABLE (customer_id bigint, rank integer, item_id bigint, score float8, purchases bigint,
+               last_bought timestamptz, typical_gap_days float8, due_in_days float8)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing text;
+BEGIN
+    IF history IS NULL THEN
+        RAISE EXCEPTION 'batch_buy_again: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
+        RAISE EXCEPTION 'batch_buy_again: "%" must not be NULL',
+            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n < 1 THEN
+        RAISE EXCEPTION 'batch_buy_again: "n" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF min_purchases < 2 THEN
+        RAISE EXCEPTION 'batch_buy_again: "min_purchases" must be at least 2' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
+    END IF;
+    IF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION 'batch_buy_again: "as_of" must be a finite timestamp' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
+                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'batch_buy_again: "history" (%) has no column %', history, missing
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'WITH h AS (SELECT t.customer_id::bigint AS c, t.item_id::bigint AS i, t.bought_at::timestamptz AS at FROM %s t
+                    WHERE t.customer_id IS NOT NULL AND t.item_id IS NOT NULL AND t.bought_at <= $2 %s),
+         days AS (SELECT DISTINCT h.c, h.i, h.at::date AS day FROM h),
+         gaps AS (SELECT d.c, d.i, d.day - lag(d.day) OVER (PARTITION BY d.c, d.i ORDER BY d.day) AS gap FROM days d),
+         habit AS (SELECT g.c, g.i, count(*) AS purchases,
+                          percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap) AS typical
+                   FROM gaps g GROUP BY g.c, g.i HAVING count(*) >= $3),
+         scored AS (SELECT x.c, x.i, x.purchases, l.last, x.typical,
+                           extract(epoch FROM $2 - l.last)::float8 / 86400 AS since
+                    FROM habit x JOIN (SELECT h.c, h.i, max(h.at) AS last FROM h GROUP BY h.c, h.i) l USING (c, i)),
+         ranked AS (SELECT s.*, (s.since / s.typical) * exp(1 - s.since / s.typical) * (1 - 1.0::float8 / s.purchases) AS score
+                    FROM scored s),
+         numbered AS (SELECT r.*, row_number() OVER (PARTITION BY r.c ORDER BY r.score DESC, r.i) AS k FROM ranked r)
+         SELECT z.c, z.k::integer, z.i, z.score, z.purchases, z.last, z.typical, z.typical - z.since
+         FROM numbered z WHERE z.k <= $1 ORDER BY z.c, z.k',
+        history,
+        CASE WHEN customers IS NULL THEN ''
+             ELSE format('AND t.customer_id::bigint IN (SELECT u.customer_id::bigint FROM %s u)', customers) END)
+        USING n, as_of, min_purchases;
+END
+$fn$;
+COMMENT ON FUNCTION batch_buy_again(regclass, regclass, integer, timestamptz, integer) IS
+    'replenishment lists of every customer (or of a customer list): repeat purchases due now, from each customer''s own purchase gaps';
+
+-- One customer's "buy again" list (for a backend): the rows batch_buy_again
+-- gives that customer, without the customer_id.
+CREATE FUNCTION buy_again(
+    customer_id bigint,
+    history regclass,
+    n integer DEFAULT 10,
+    as_of timestamptz DEFAULT now(),
+    min_purchases integer DEFAULT 2)
+RETURNS TABLE (rank integer, item_id bigint, score float8, purchases bigint,
+               last_bought timestamptz, typical_gap_days float8, due_in_days float8)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing text;
+BEGIN
+    IF history IS NULL THEN
+        RAISE EXCEPTION 'buy_again: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
+        RAISE EXCEPTION 'buy_again: "%" must not be NULL',
+            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n < 1 THEN
+        RAISE EXCEPTION 'buy_again: "n" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF min_purchases < 2 THEN
+        RAISE EXCEPTION 'buy_again: "min_purchases" must be at least 2' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
+    END IF;
+    IF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION 'buy_again: "as_of" must be a finite timestamp' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
+                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'buy_again: "history" (%) has no column %', history, missing
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
+    END IF;
+    IF customer_id IS NULL THEN
+        RETURN;  -- an anonymous visitor has no habits
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'WITH h AS (SELECT t.item_id::bigint AS i, t.bought_at::timestamptz AS at FROM %s t
+                    WHERE t.customer_id = $4 AND t.item_id IS NOT NULL AND t.bought_at <= $2),
+         days AS (SELECT DISTINCT h.i, h.at::date AS day FROM h),
+         gaps AS (SELECT d.i, d.day - lag(d.day) OVER (PARTITION BY d.i ORDER BY d.day) AS gap FROM days d),
+         habit AS (SELECT g.i, count(*) AS purchases, percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap) AS typical
+                   FROM gaps g GROUP BY g.i HAVING count(*) >= $3),
+         scored AS (SELECT x.i, x.purchases, l.last, x.typical, extract(epoch FROM $2 - l.last)::float8 / 86400 AS since
+                    FROM habit x JOIN (SELECT h.i, max(h.at) AS last FROM h GROUP BY h.i) l USING (i)),
+         ranked AS (SELECT s.*, (s.since / s.typical) * exp(1 - s.since / s.typical) * (1 - 1.0::float8 / s.purchases) AS score
+                    FROM scored s),
+         numbered AS (SELECT r.*, row_number() OVER (ORDER BY r.score DESC, r.i) AS k FROM ranked r)
+         SELECT z.k::integer, z.i, z.score, z.purchases, z.last, z.typical, z.typical - z.since
+         FROM numbered z WHERE z.k <= $1 ORDER BY z.k', history)
+        USING n, as_of, min_purchases, customer_id;
+END
+$fn$;
+COMMENT ON FUNCTION buy_again(bigint, regclass, integer, timestamptz, integer) IS
+    'one customer''s replenishment list: the items they buy repeatedly, ranked by how due they are (own purchase gaps)';

@@ -3,6 +3,7 @@
 -- fold-in, accessors, text I/O, the per-backend model cache, parallel =
 -- serial, NULLs, empty input and bad input with the exact errors.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 
 \i test/sql/include/error_of.sql
@@ -187,7 +188,7 @@ SELECT pg_temp.error_of($$SELECT personalize.als_fit(customer_id, item_id, stren
 -- fold-in errors above left 'cg' cached; 'chol', 43 kB, must be loaded).
 SET personalize.memory_limit = '16kB';
 SELECT pg_temp.error_of($$SELECT * FROM stored, personalize.als_recommend(model, 7, 3) WHERE name = 'chol'$$);
-RESET personalize.memory_limit;
+SET personalize.memory_limit = '128MB';
 SELECT personalize.live_cpp_objects() AS live_after_errors;
 
 -- statement_timeout stops a long fit inside the C++ training loop.

@@ -1,6 +1,7 @@
 -- personalize.association_rules: hand-checked metrics, longer itemsets,
 -- options, NULLs, empty input, bad input, large baskets, interrupts.
 SET client_min_messages = notice;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 
 \i test/sql/include/error_of.sql

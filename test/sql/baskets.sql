@@ -1,6 +1,7 @@
 -- personalize.baskets: building from order lines, text I/O, merging,
 -- NULLs, empty input, bad input, the memory limit, and parallel = serial.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 
 \i test/sql/include/error_of.sql
@@ -43,7 +44,7 @@ SELECT personalize.merge_baskets('{1:{1}}', NULL) IS NULL AS strict;
 -- The memory limit is a clear error, not an exhausted server.
 SET personalize.memory_limit = '1MB';
 SELECT pg_temp.error_of($$SELECT personalize.baskets(i / 10, i % 1000) FROM generate_series(1, 200000) i$$);
-RESET personalize.memory_limit;
+SET personalize.memory_limit = '128MB';
 SELECT pg_temp.error_of($$SET personalize.memory_limit = -5$$);
 SELECT personalize.live_cpp_objects() AS live_after_error;
 

@@ -1,6 +1,7 @@
 -- The demo shop generator: determinism, consistency between tables, bad
 -- input, and statement_timeout stopping a long call inside C++.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';

@@ -1,6 +1,7 @@
 -- k-means: recovers planted clusters, determinism, scaling, assign,
 -- silhouette, parallel = serial, NULLs, empty and bad input.
 SET client_min_messages = notice;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 
 \i test/sql/include/error_of.sql

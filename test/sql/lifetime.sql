@@ -1,6 +1,7 @@
 -- Lifetime models: fits recover simulated parameters, weighted = unweighted,
 -- parallel = serial, predictions, NULLs, empty input and bad input.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 
 \i test/sql/include/error_of.sql

@@ -2,6 +2,7 @@
 -- offers.rule runs), rule_fields, rule_holds with three-valued logic, money
 -- and currencies, timestamps, lists, and the exact errors.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 

@@ -3,6 +3,7 @@
 -- stacking, frequency caps and holdout groups, the uplift report, and the
 -- five example offers of docs/offers.md on the tiny demo shop.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
@@ -25,8 +26,9 @@ WITH s AS (
 )
 SELECT s.customer_id,
        personalize.segment('rf_grid', sc.r, sc.f) AS segment, sc.r, sc.f, sc.m,
-       personalize.probability_alive(m.bgnbd, s.frequency, s.recency, s.age) AS p_alive,
-       personalize.customer_lifetime_value(m.bgnbd, m.spend, s.frequency, s.recency, s.age, s.monetary, 12, 4.345, 0.01) AS clv,
+       -- Rounded as a report would store them; the fits' last digits differ between machines.
+       round(personalize.probability_alive(m.bgnbd, s.frequency, s.recency, s.age)::numeric, 6)::float8 AS p_alive,
+       round(personalize.customer_lifetime_value(m.bgnbd, m.spend, s.frequency, s.recency, s.age, s.monetary, 12, 4.345, 0.01)::numeric, 2)::float8 AS clv,
        CASE WHEN s.total > 500 THEN 'gold' ELSE 'standard' END AS loyalty_tier
 FROM s, m, personalize.rfm_score(m.bp, s.age - s.recency, s.frequency, s.total) sc;
 

@@ -3,6 +3,7 @@
 -- held-out AUC), exact small cases, separable data with and without L2,
 -- parallel = serial, NULLs, empty input and bad input with the exact errors.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';  -- the split dates below are UTC days
 
@@ -170,6 +171,6 @@ SELECT pg_temp.error_of($$SELECT personalize.session_features(3, 1, 10, 60, fals
 SELECT personalize.session_features(3, 1, 10, 60, false, false, 0, NULL) AS anonymous_features;
 SET personalize.memory_limit = '64kB';
 SELECT pg_temp.error_of($$SELECT personalize.logistic_fit(converted, features) FROM sessions$$);
-RESET personalize.memory_limit;
+SET personalize.memory_limit = '128MB';
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 DROP TABLE propensity_rows;

@@ -2,6 +2,7 @@
 -- tie-free data, ties, stored breakpoints, parallel = serial, NULLs, empty
 -- input and bad input.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 
 -- Runs a statement and shows its SQLSTATE and message instead of failing.

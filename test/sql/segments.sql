@@ -1,6 +1,7 @@
 -- Named segments (segment_rules maps, segment(), validate_segment_map()),
 -- segment history and transitions, and the cohort functions on the demo shop.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';

@@ -2,6 +2,7 @@
 -- recipe, product_complements, cart_suggestions (evidence combination,
 -- fallback, bad input).
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 
 \i test/sql/include/error_of.sql

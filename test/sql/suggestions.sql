@@ -3,6 +3,7 @@
 -- plain SQL, exclusions, re-buyable items, the category cap, the popular
 -- fallback, "because", bad input with exact errors, memory and cancellation.
 SET client_min_messages = warning;
+SET personalize.memory_limit = '128MB';  -- not the default (work_mem x hash_mem_multiplier): pass on any server
 SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 
@@ -270,7 +271,7 @@ SELECT * FROM personalize.evaluate_recommendations('no_recs', 'truth');
 SET personalize.memory_limit = '64kB';
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'sug.history', 'sug.sims')$$);
 SELECT pg_temp.error_of($$SELECT count(*) FROM personalize.item_similarities((SELECT personalize.baskets(customer_id, item_id) FROM sug.history))$$) LIKE '53200: %memory_limit%' AS similarities_over_limit;
-RESET personalize.memory_limit;
+SET personalize.memory_limit = '128MB';
 SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 
 -- statement_timeout stops a long pair count inside C++.
