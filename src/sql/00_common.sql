@@ -41,3 +41,16 @@ END
 $fn$;
 COMMENT ON FUNCTION require_columns(regclass, text[], text, text) IS
     'internal: checks that a table given as regclass has the columns a function reads';
+
+-- Internal: raises 22023 naming fn's argument arg and the column unless each
+-- of rel's cols is of its kind (integer: smallint, integer or bigint; number:
+-- those, real, double precision or numeric; text; timestamp: timestamptz,
+-- timestamp or date; boolean; bigint[]): a query casting a column of another
+-- type would answer wrongly (a numeric id rounded) or fail without naming
+-- it. The same check as the C functions' (src/pg/common/relation_columns).
+CREATE FUNCTION require_column_types(rel regclass, cols text[], kinds text[], fn text, arg text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'personalize_require_column_types'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION require_column_types(regclass, text[], text[], text, text) IS
+    'internal: checks the types of the columns a function reads from a table given as regclass';

@@ -112,6 +112,10 @@ BEGIN
         RAISE EXCEPTION 'rfm_scores: "bins" must be between 2 and 10, not %', bins
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM personalize.require_columns(customers, ARRAY['customer_id', 'recency', 'frequency', 'monetary'],
+                                        'rfm_scores', 'customers');
+    PERFORM personalize.require_column_types(customers, ARRAY['customer_id', 'recency', 'frequency', 'monetary'],
+                                             ARRAY['integer', 'number', 'number', 'number'], 'rfm_scores', 'customers');
     -- %s of a regclass is its quoted, schema-qualified-when-needed name.
     RETURN QUERY EXECUTE format(
         'WITH c AS MATERIALIZED (
@@ -406,6 +410,8 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     PERFORM personalize.require_columns(scores, ARRAY['customer_id', 'r', 'f', 'm'], 'snapshot_segments', 'scores');
+    PERFORM personalize.require_column_types(scores, ARRAY['customer_id', 'r', 'f', 'm'],
+                                             ARRAY['integer', 'integer', 'integer', 'integer'], 'snapshot_segments', 'scores');
     DELETE FROM personalize.segment_history h WHERE h.as_of = snapshot_segments.as_of AND h.map = snapshot_segments.map;
     EXECUTE format(
         'INSERT INTO personalize.segment_history (as_of, map, customer_id, segment)
@@ -467,6 +473,8 @@ CREATE FUNCTION check_cohort_args(fn text, orders regclass, as_of timestamptz)
 AS $fn$
 BEGIN
     PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'], fn, 'orders');
+    PERFORM personalize.require_column_types(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
+                                             ARRAY['integer', 'timestamp', 'text', 'number'], fn, 'orders');
     IF as_of IS NULL THEN
         RAISE EXCEPTION '%: "as_of" must not be NULL', fn USING ERRCODE = 'null_value_not_allowed';
     ELSIF NOT isfinite(as_of) THEN
@@ -485,6 +493,10 @@ AS $fn$
 BEGIN
     PERFORM personalize.require_columns(customers, ARRAY['customer_id'], 'first_time_customers', 'customers');
     PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'status'], 'first_time_customers', 'orders');
+    PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
+                                             'first_time_customers', 'customers');
+    PERFORM personalize.require_column_types(orders, ARRAY['customer_id', 'status'], ARRAY['integer', 'text'],
+                                             'first_time_customers', 'orders');
     RETURN QUERY EXECUTE format(
         'SELECT c.customer_id::bigint FROM %s c
          WHERE NOT EXISTS (SELECT 1 FROM %s o WHERE o.customer_id = c.customer_id AND o.status = ''completed'')

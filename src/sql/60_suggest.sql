@@ -13,8 +13,13 @@ BEGIN
     IF k < 1 THEN
         RAISE EXCEPTION 'product_complements: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM personalize.require_columns(rules, ARRAY['antecedent', 'consequent', 'confidence', 'lift', 'certainty'],
+                                        'product_complements', 'rules');
+    PERFORM personalize.require_column_types(rules, ARRAY['antecedent', 'consequent', 'confidence', 'lift', 'certainty'],
+                                             ARRAY['bigint[]', 'integer', 'number', 'number', 'number'],
+                                             'product_complements', 'rules');
     RETURN QUERY EXECUTE format(
-        'SELECT r.consequent, r.confidence::float8, r.lift::float8, r.certainty::float8 FROM %s r
+        'SELECT r.consequent::bigint, r.confidence::float8, r.lift::float8, r.certainty::float8 FROM %s r
          WHERE r.antecedent = ARRAY[$1]::bigint[]
          ORDER BY r.certainty DESC, r.consequent LIMIT $2', rules)
         USING item, k;
@@ -112,6 +117,14 @@ BEGIN
     END IF;
     IF k < 1 THEN
         RAISE EXCEPTION 'popular_items: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM personalize.require_columns(history, ARRAY['customer_id', 'item_id'], 'popular_items', 'history');
+    PERFORM personalize.require_column_types(history, ARRAY['customer_id', 'item_id'], ARRAY['integer', 'integer'],
+                                             'popular_items', 'history');
+    IF segments IS NOT NULL THEN  -- segment is read as text (exact for any type)
+        PERFORM personalize.require_columns(segments, ARRAY['customer_id', 'segment'], 'popular_items', 'segments');
+        PERFORM personalize.require_column_types(segments, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'popular_items', 'segments');
     END IF;
     -- %s of a regclass is its quoted, schema-qualified-when-needed name.
     RETURN QUERY EXECUTE format(
@@ -224,6 +237,14 @@ BEGIN
         RAISE EXCEPTION 'evaluate_recommendations: "catalogue" must be at least 1'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- The lists are read as ::bigint[] (exact for integer arrays; numeric ones round).
+    PERFORM personalize.require_columns(recommendations, ARRAY['customer_id', 'recommended'],
+                                        'evaluate_recommendations', 'recommendations');
+    PERFORM personalize.require_columns(relevant, ARRAY['customer_id', 'relevant'], 'evaluate_recommendations', 'relevant');
+    PERFORM personalize.require_column_types(recommendations, ARRAY['customer_id'], ARRAY['integer'],
+                                             'evaluate_recommendations', 'recommendations');
+    PERFORM personalize.require_column_types(relevant, ARRAY['customer_id'], ARRAY['integer'],
+                                             'evaluate_recommendations', 'relevant');
     RETURN QUERY EXECUTE format(
         'WITH t AS (SELECT r.customer_id::bigint AS c, r.relevant::bigint[] AS rel FROM %s r
                     WHERE cardinality(r.relevant) > 0),

@@ -12,6 +12,21 @@ CREATE FUNCTION check_rule(rule text) RETURNS boolean
 COMMENT ON FUNCTION check_rule(text) IS
     'true when an offer rule parses and type-checks; otherwise raises the error with line and column';
 
+-- The currencies of a rule's money literals, sorted and distinct
+-- ('cart.total >= 30 GBP' -> {GBP}); a reward's currency must match them
+-- (CHECK offers_reward_currency).
+CREATE FUNCTION rule_currencies(rule text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'personalize_rule_currencies'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rule_currencies(text) IS 'the currencies of an offer rule''s money literals, sorted and distinct';
+
+-- Whether a code is an ISO 4217 currency as rules write it (GBP, EUR, XAU;
+-- not gbp, not ZZZ). Immutable: the list is fixed for a library version.
+CREATE FUNCTION is_currency(code text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'personalize_is_currency'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION is_currency(text) IS 'true for an ISO 4217 currency code in upper case (the codes offer rules accept)';
+
 -- The fields a rule can read (the open namespaces customer.attributes.*,
 -- cart.attributes.* and session.attributes.* are listed as such).
 CREATE FUNCTION rule_fields()

@@ -37,14 +37,17 @@ CREATE TABLE offers (
     CONSTRAINT offers_percent_off CHECK (percent_off > 0 AND percent_off <= 100),
     CONSTRAINT offers_amount_off CHECK (amount_off > 0),
     CONSTRAINT offers_amount_currency CHECK ((amount_off IS NULL) = (currency IS NULL)),
-    CONSTRAINT offers_currency_code CHECK (currency ~ '^[A-Z]{3}$'),
+    CONSTRAINT offers_currency_code CHECK (personalize.is_currency(currency)),
+    -- An amount off in another currency than the rule's cart amounts is never right.
+    CONSTRAINT offers_reward_currency CHECK (currency IS NULL OR personalize.rule_currencies(rule) <@ ARRAY[currency]),
     CONSTRAINT offers_channels CHECK (cardinality(channels) > 0 AND array_position(channels, NULL) IS NULL
                                       AND channels <@ ARRAY['web', 'app', 'email', 'sms', 'push', 'exit',
                                                             'product_page']),
     CONSTRAINT offers_stacking CHECK (stacking IN ('exclusive', 'stackable')),
     CONSTRAINT offers_validity CHECK (valid_from < valid_until AND isfinite(valid_from) AND isfinite(valid_until)),
-    CONSTRAINT offers_cap CHECK ((cap_count IS NULL) = (cap_interval IS NULL) AND cap_count >= 1
-                                 AND cap_interval > interval '0'),
+    -- Bounded so "now - cap_interval" is a timestamp and a count is a cap.
+    CONSTRAINT offers_cap CHECK ((cap_count IS NULL) = (cap_interval IS NULL) AND cap_count BETWEEN 1 AND 1000000
+                                 AND cap_interval > interval '0' AND cap_interval <= interval '100 years'),
     CONSTRAINT offers_holdout CHECK (holdout_share >= 0 AND holdout_share < 1),
     CONSTRAINT offers_experiment_key CHECK (experiment_key <> '')
 );
@@ -90,7 +93,7 @@ CREATE TABLE offer_context_source (
     orders     regclass NOT NULL,
     customers  regclass,
     features   regclass,
-    currency   text NOT NULL CHECK (currency ~ '^[A-Z]{3}$')
+    currency   text NOT NULL CHECK (personalize.is_currency(currency))
 );
 COMMENT ON TABLE offer_context_source IS 'the tables decide_offer() builds customer contexts from (configure_offer_context())';
 SELECT pg_catalog.pg_extension_config_dump('personalize.offer_context_source', '');
@@ -118,13 +121,19 @@ DECLARE
 BEGIN
     PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
                                         'configure_offer_context', 'orders');
+    PERFORM personalize.require_column_types(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
+                                             ARRAY['integer', 'timestamp', 'text', 'number'], 'configure_offer_context', 'orders');
     IF customers IS NOT NULL THEN
         PERFORM personalize.require_columns(customers, ARRAY['customer_id'], 'configure_offer_context', 'customers');
+        PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'configure_offer_context', 'customers');
     END IF;
     IF features IS NOT NULL THEN
         PERFORM personalize.require_columns(features, ARRAY['customer_id'], 'configure_offer_context', 'features');
+        PERFORM personalize.require_column_types(features, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'configure_offer_context', 'features');
     END IF;
-    IF currency IS NULL OR currency !~ '^[A-Z]{3}$' THEN
+    IF currency IS NULL OR NOT personalize.is_currency(currency) THEN
         RAISE EXCEPTION 'configure_offer_context: "currency" must be an ISO 4217 code such as GBP, got %',
             coalesce(quote_literal(currency), 'NULL') USING ERRCODE = 'invalid_parameter_value';
     END IF;

@@ -154,6 +154,341 @@ COMMENT ON FUNCTION reset_segment_map(text) IS
     'undoes the shop''s edits of a shipped segment map (rf_grid, rfm_rules): its shipped rules apply again';
 
 
+-- Offers: the catalogue's CHECKs reject what cannot work ----------------------
+-- (issue 17, item 6). 0.1.0 accepted a cap of 2147483647 per '1000000 years'
+-- (after which every decide_offer failed with "timestamp out of range"), any
+-- three capital letters as a currency, and an amount off in another currency
+-- than the rule's. Rows already stored that break a new CHECK are kept: the
+-- constraint is added NOT VALID and a WARNING names the offers; they go on
+-- being decided as stored (a cap beyond 100 years counts every decision
+-- instead of failing, an offer whose rule cannot apply to a context or whose
+-- amount off is in another currency than the cart's is not eligible for it),
+-- and new or updated rows must pass. Once they are fixed,
+--   ALTER TABLE personalize.offers VALIDATE CONSTRAINT <name>;
+-- makes the catalogue as a fresh install has it (docs/releases.md).
+CREATE FUNCTION rule_currencies(rule text) RETURNS text[]
+    AS 'MODULE_PATHNAME', 'personalize_rule_currencies'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION rule_currencies(text) IS 'the currencies of an offer rule''s money literals, sorted and distinct';
+CREATE FUNCTION is_currency(code text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'personalize_is_currency'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION is_currency(text) IS 'true for an ISO 4217 currency code in upper case (the codes offer rules accept)';
+
+ALTER TABLE offers DROP CONSTRAINT offers_currency_code;
+ALTER TABLE offers DROP CONSTRAINT offers_cap;
+ALTER TABLE offers ADD CONSTRAINT offers_currency_code CHECK (personalize.is_currency(currency)) NOT VALID;
+ALTER TABLE offers ADD CONSTRAINT offers_reward_currency
+    CHECK (currency IS NULL OR personalize.rule_currencies(rule) <@ ARRAY[currency]) NOT VALID;
+ALTER TABLE offers ADD CONSTRAINT offers_cap
+    CHECK ((cap_count IS NULL) = (cap_interval IS NULL) AND cap_count BETWEEN 1 AND 1000000
+           AND cap_interval > interval '0' AND cap_interval <= interval '100 years') NOT VALID;
+ALTER TABLE offer_context_source DROP CONSTRAINT offer_context_source_currency_check;
+ALTER TABLE offer_context_source ADD CONSTRAINT offer_context_source_currency_check
+    CHECK (personalize.is_currency(currency)) NOT VALID;
+DO $upgrade$
+DECLARE
+    c record;
+    bad text;
+BEGIN
+    FOR c IN SELECT * FROM (VALUES
+        ('offers', 'offers_currency_code', 'offer_key', 'NOT personalize.is_currency(currency)'),
+        ('offers', 'offers_reward_currency', 'offer_key',
+         'currency IS NOT NULL AND NOT personalize.rule_currencies(rule) <@ ARRAY[currency]'),
+        ('offers', 'offers_cap', 'offer_key',
+         'NOT ((cap_count IS NULL) = (cap_interval IS NULL) AND cap_count BETWEEN 1 AND 1000000
+               AND cap_interval > interval ''0'' AND cap_interval <= interval ''100 years'')'),
+        ('offer_context_source', 'offer_context_source_currency_check', 'currency',
+         'NOT personalize.is_currency(currency)')) v(tab, con, label, violated)
+    LOOP
+        EXECUTE format('SELECT string_agg(%I::text, '', '' ORDER BY %I) FROM personalize.%I WHERE %s',
+                       c.label, c.label, c.tab, c.violated) INTO bad;
+        IF bad IS NULL THEN
+            EXECUTE format('ALTER TABLE personalize.%I VALIDATE CONSTRAINT %I', c.tab, c.con);
+        ELSE
+            RAISE WARNING 'pg_personalize 0.2.0: personalize.% rows break the new CHECK %: %', c.tab, c.con, bad
+                USING HINT = format('Fix them, then ALTER TABLE personalize.%I VALIDATE CONSTRAINT %I; until then '
+                                    'they are decided as stored.', c.tab, c.con);
+        END IF;
+    END LOOP;
+END
+$upgrade$;
+
+-- Table arguments: the column types are checked (issue 17, item 5) --------------
+-- The SQL-language functions reading a user's table by regclass check the
+-- types of its columns, as the C ones do, so a numeric id is an error naming
+-- the column instead of a rounded answer.
+-- Internal: raises 22023 naming fn's argument arg and the column unless each
+-- of rel's cols is of its kind (integer: smallint, integer or bigint; number:
+-- those, real, double precision or numeric; text; timestamp: timestamptz,
+-- timestamp or date; boolean; bigint[]): a query casting a column of another
+-- type would answer wrongly (a numeric id rounded) or fail without naming
+-- it. The same check as the C functions' (src/pg/common/relation_columns).
+CREATE FUNCTION require_column_types(rel regclass, cols text[], kinds text[], fn text, arg text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'personalize_require_column_types'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION require_column_types(regclass, text[], text[], text, text) IS
+    'internal: checks the types of the columns a function reads from a table given as regclass';
+
+CREATE OR REPLACE FUNCTION snapshot_segments(map text, as_of date, scores regclass)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    IF map IS NULL THEN
+        RAISE EXCEPTION 'snapshot_segments: "map" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF as_of IS NULL THEN
+        RAISE EXCEPTION 'snapshot_segments: "as_of" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION 'snapshot_segments: "as_of" must be a finite date' USING ERRCODE = 'invalid_parameter_value';
+    ELSIF NOT EXISTS (SELECT 1 FROM personalize.segment_rules s WHERE s.map = snapshot_segments.map) THEN
+        RAISE EXCEPTION 'snapshot_segments: "map" % is not a map in personalize.segment_rules', quote_literal(map)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM personalize.require_columns(scores, ARRAY['customer_id', 'r', 'f', 'm'], 'snapshot_segments', 'scores');
+    PERFORM personalize.require_column_types(scores, ARRAY['customer_id', 'r', 'f', 'm'],
+                                             ARRAY['integer', 'integer', 'integer', 'integer'], 'snapshot_segments', 'scores');
+    DELETE FROM personalize.segment_history h WHERE h.as_of = snapshot_segments.as_of AND h.map = snapshot_segments.map;
+    EXECUTE format(
+        'INSERT INTO personalize.segment_history (as_of, map, customer_id, segment)
+         SELECT $1, $2, s.customer_id, personalize.segment($2, s.r::integer, s.f::integer, s.m::integer)
+         FROM %s s WHERE s.r IS NOT NULL AND s.f IS NOT NULL', scores)
+        USING as_of, map;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION check_cohort_args(fn text, orders regclass, as_of timestamptz)
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $fn$
+BEGIN
+    PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'], fn, 'orders');
+    PERFORM personalize.require_column_types(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
+                                             ARRAY['integer', 'timestamp', 'text', 'number'], fn, 'orders');
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION '%: "as_of" must not be NULL', fn USING ERRCODE = 'null_value_not_allowed';
+    ELSIF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION '%: "as_of" must be a finite timestamp', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION first_time_customers(customers regclass, orders regclass)
+    RETURNS TABLE (customer_id bigint)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM personalize.require_columns(customers, ARRAY['customer_id'], 'first_time_customers', 'customers');
+    PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'status'], 'first_time_customers', 'orders');
+    PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
+                                             'first_time_customers', 'customers');
+    PERFORM personalize.require_column_types(orders, ARRAY['customer_id', 'status'], ARRAY['integer', 'text'],
+                                             'first_time_customers', 'orders');
+    RETURN QUERY EXECUTE format(
+        'SELECT c.customer_id::bigint FROM %s c
+         WHERE NOT EXISTS (SELECT 1 FROM %s o WHERE o.customer_id = c.customer_id AND o.status = ''completed'')
+         ORDER BY 1', customers, orders);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION rfm_scores(customers regclass, bins integer DEFAULT 5)
+    RETURNS TABLE (customer_id bigint, recency_score integer, frequency_score integer, monetary_score integer)
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+AS $fn$
+BEGIN
+    IF customers IS NULL THEN
+        RAISE EXCEPTION 'rfm_scores: "customers" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF bins IS NULL THEN
+        RAISE EXCEPTION 'rfm_scores: "bins" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF bins NOT BETWEEN 2 AND 10 THEN
+        RAISE EXCEPTION 'rfm_scores: "bins" must be between 2 and 10, not %', bins
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM personalize.require_columns(customers, ARRAY['customer_id', 'recency', 'frequency', 'monetary'],
+                                        'rfm_scores', 'customers');
+    PERFORM personalize.require_column_types(customers, ARRAY['customer_id', 'recency', 'frequency', 'monetary'],
+                                             ARRAY['integer', 'number', 'number', 'number'], 'rfm_scores', 'customers');
+    -- %s of a regclass is its quoted, schema-qualified-when-needed name.
+    RETURN QUERY EXECUTE format(
+        'WITH c AS MATERIALIZED (
+             SELECT t.customer_id::bigint AS id, t.recency::float8 AS r, t.frequency::float8 AS f,
+                    t.monetary::float8 AS m
+             FROM %s t),
+         b AS (SELECT personalize.rfm_breakpoints(c.r, c.f, c.m, $1) AS bp FROM c)
+         SELECT c.id, s.r, s.f, s.m
+         FROM c CROSS JOIN b LEFT JOIN LATERAL personalize.rfm_score(b.bp, c.r, c.f, c.m) s ON true', customers)
+        USING bins;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION product_complements(rules regclass, item bigint, k integer DEFAULT 10)
+    RETURNS TABLE (complement bigint, confidence float8, lift float8, certainty float8)
+    LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+AS $fn$
+BEGIN
+    IF k < 1 THEN
+        RAISE EXCEPTION 'product_complements: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM personalize.require_columns(rules, ARRAY['antecedent', 'consequent', 'confidence', 'lift', 'certainty'],
+                                        'product_complements', 'rules');
+    PERFORM personalize.require_column_types(rules, ARRAY['antecedent', 'consequent', 'confidence', 'lift', 'certainty'],
+                                             ARRAY['bigint[]', 'integer', 'number', 'number', 'number'],
+                                             'product_complements', 'rules');
+    RETURN QUERY EXECUTE format(
+        'SELECT r.consequent::bigint, r.confidence::float8, r.lift::float8, r.certainty::float8 FROM %s r
+         WHERE r.antecedent = ARRAY[$1]::bigint[]
+         ORDER BY r.certainty DESC, r.consequent LIMIT $2', rules)
+        USING item, k;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION popular_items(history regclass, segments regclass DEFAULT NULL, k integer DEFAULT 100)
+    RETURNS TABLE (segment text, item_id bigint, score float8, buyers bigint)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF history IS NULL THEN
+        RAISE EXCEPTION 'popular_items: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k IS NULL THEN
+        RAISE EXCEPTION 'popular_items: "k" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k < 1 THEN
+        RAISE EXCEPTION 'popular_items: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM personalize.require_columns(history, ARRAY['customer_id', 'item_id'], 'popular_items', 'history');
+    PERFORM personalize.require_column_types(history, ARRAY['customer_id', 'item_id'], ARRAY['integer', 'integer'],
+                                             'popular_items', 'history');
+    IF segments IS NOT NULL THEN  -- segment is read as text (exact for any type)
+        PERFORM personalize.require_columns(segments, ARRAY['customer_id', 'segment'], 'popular_items', 'segments');
+        PERFORM personalize.require_column_types(segments, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'popular_items', 'segments');
+    END IF;
+    -- %s of a regclass is its quoted, schema-qualified-when-needed name.
+    RETURN QUERY EXECUTE format(
+        'WITH h AS MATERIALIZED (
+             SELECT DISTINCT t.customer_id::bigint AS c, t.item_id::bigint AS i FROM %s t
+             WHERE t.customer_id IS NOT NULL AND t.item_id IS NOT NULL),
+         s AS (SELECT g.customer_id::bigint AS c, g.segment::text AS seg FROM %s g WHERE g.segment IS NOT NULL),
+         counts AS (
+             SELECT NULL::text AS seg, h.i, count(*) AS buyers FROM h GROUP BY h.i
+             UNION ALL
+             SELECT s.seg, h.i, count(*) FROM h JOIN s USING (c) GROUP BY s.seg, h.i),
+         sizes AS (
+             SELECT NULL::text AS seg, count(DISTINCT h.c) AS n FROM h
+             UNION ALL
+             SELECT s.seg, count(DISTINCT h.c) FROM h JOIN s USING (c) GROUP BY s.seg),
+         ranked AS (
+             SELECT c.seg, c.i, c.buyers::float8 / z.n AS score, c.buyers,
+                    row_number() OVER (PARTITION BY c.seg ORDER BY c.buyers DESC, c.i) AS r
+             FROM counts c JOIN sizes z ON z.seg IS NOT DISTINCT FROM c.seg)
+         SELECT seg, i, score, buyers FROM ranked WHERE r <= $1 ORDER BY seg NULLS FIRST, r',
+        history,
+        COALESCE(segments::text, '(SELECT NULL::bigint AS customer_id, NULL::text AS segment WHERE false)'))
+        USING k;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION evaluate_recommendations(recommendations regclass, relevant regclass, k integer DEFAULT 10,
+                                         catalogue bigint DEFAULT NULL)
+    RETURNS TABLE (customers bigint, precision_at_k float8, recall_at_k float8, ndcg_at_k float8,
+                   coverage float8, items_recommended bigint)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF recommendations IS NULL OR relevant IS NULL THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "%" must not be NULL',
+            CASE WHEN recommendations IS NULL THEN 'recommendations' ELSE 'relevant' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k IS NULL THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "k" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF k < 1 THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF catalogue IS NOT NULL AND catalogue < 1 THEN
+        RAISE EXCEPTION 'evaluate_recommendations: "catalogue" must be at least 1'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- The lists are read as ::bigint[] (exact for integer arrays; numeric ones round).
+    PERFORM personalize.require_columns(recommendations, ARRAY['customer_id', 'recommended'],
+                                        'evaluate_recommendations', 'recommendations');
+    PERFORM personalize.require_columns(relevant, ARRAY['customer_id', 'relevant'], 'evaluate_recommendations', 'relevant');
+    PERFORM personalize.require_column_types(recommendations, ARRAY['customer_id'], ARRAY['integer'],
+                                             'evaluate_recommendations', 'recommendations');
+    PERFORM personalize.require_column_types(relevant, ARRAY['customer_id'], ARRAY['integer'],
+                                             'evaluate_recommendations', 'relevant');
+    RETURN QUERY EXECUTE format(
+        'WITH t AS (SELECT r.customer_id::bigint AS c, r.relevant::bigint[] AS rel FROM %s r
+                    WHERE cardinality(r.relevant) > 0),
+         e AS (SELECT t.c, t.rel, x.recommended::bigint[] AS rec FROM t LEFT JOIN %s x ON x.customer_id = t.c),
+         m AS (SELECT e.c, e.rec, personalize.ranking_metrics(e.rec, e.rel, $1) AS q FROM e),
+         shown AS (SELECT DISTINCT u.item FROM m, unnest(m.rec[1:$1]) AS u(item) WHERE u.item IS NOT NULL)
+         SELECT count(*) FILTER (WHERE (m.q).precision_at_k IS NOT NULL),
+                avg((m.q).precision_at_k), avg((m.q).recall_at_k), avg((m.q).ndcg_at_k),
+                (SELECT count(*) FROM shown)::float8 / $2, (SELECT count(*) FROM shown)
+         FROM m', relevant, recommendations)
+        USING k, catalogue;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION configure_offer_context(orders regclass, customers regclass DEFAULT NULL,
+                                        features regclass DEFAULT NULL, currency text DEFAULT 'GBP')
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    clash text;
+BEGIN
+    PERFORM personalize.require_columns(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
+                                        'configure_offer_context', 'orders');
+    PERFORM personalize.require_column_types(orders, ARRAY['customer_id', 'ordered_at', 'status', 'total'],
+                                             ARRAY['integer', 'timestamp', 'text', 'number'], 'configure_offer_context', 'orders');
+    IF customers IS NOT NULL THEN
+        PERFORM personalize.require_columns(customers, ARRAY['customer_id'], 'configure_offer_context', 'customers');
+        PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'configure_offer_context', 'customers');
+    END IF;
+    IF features IS NOT NULL THEN
+        PERFORM personalize.require_columns(features, ARRAY['customer_id'], 'configure_offer_context', 'features');
+        PERFORM personalize.require_column_types(features, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'configure_offer_context', 'features');
+    END IF;
+    IF currency IS NULL OR NOT personalize.is_currency(currency) THEN
+        RAISE EXCEPTION 'configure_offer_context: "currency" must be an ISO 4217 code such as GBP, got %',
+            coalesce(quote_literal(currency), 'NULL') USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Columns that would overwrite what the order history gives.
+    SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) INTO clash
+    FROM pg_attribute a
+    WHERE a.attrelid IN (customers, features) AND a.attnum > 0 AND NOT a.attisdropped
+      AND a.attname IN ('id', 'orders', 'first_order_at', 'last_order_at', 'total_spent', 'average_order',
+                        'currency', 'attributes');
+    IF clash IS NOT NULL THEN
+        RAISE EXCEPTION 'configure_offer_context: "customers"/"features" must not have the columns % (they come from the order history)',
+            clash USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO personalize.offer_context_source AS s (orders, customers, features, currency)
+    VALUES (orders, customers, features, currency)
+    ON CONFLICT (singleton) DO UPDATE
+        SET orders = excluded.orders, customers = excluded.customers, features = excluded.features,
+            currency = excluded.currency;
+END
+$fn$;
+
 -- Issue 15: EASE and RP3beta models (60_suggest.sql).
 -- EASE^R (Steck 2019): B = I - P diag(1/diag(P)), P = (X'X + lambda I)^-1;
 -- a row holds the item's best positive weights, its own row score 0 (EASE's

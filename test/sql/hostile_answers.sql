@@ -66,8 +66,31 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.text
 SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.history', 'hostile.float_similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.history', 'hostile.nan_similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.suggestions(1, 'hostile.history', 'hostile.similarities', 3, items => 'hostile.items')$$);
+-- A segment is read as text, whatever its type.
+CREATE VIEW hostile.int_segment_popular AS SELECT 7 AS segment, 12::bigint AS item_id, 0.5::float8 AS score;
+SELECT rank, item_id, source FROM personalize.suggestions(NULL, 'hostile.history', 'hostile.similarities', 3,
+    popular => 'hostile.int_segment_popular', segment => '7');
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.numeric_history', 'hostile.similarities', 3)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_suggestions(NULL, 'hostile.history', 'hostile.nan_similarities', 3)$$);
+
+-- The SQL-language functions reading a table check its column types the same way.
+CREATE VIEW hostile.numeric_complements AS
+    SELECT antecedent, consequent::numeric AS consequent, certainty AS confidence, 2.0 AS lift, certainty FROM hostile.rules;
+CREATE VIEW hostile.int_complements AS
+    SELECT antecedent, consequent::integer AS consequent, certainty::numeric AS confidence, 2 AS lift, certainty
+    FROM hostile.rules WHERE consequent IS NOT NULL;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.product_complements('hostile.numeric_complements', 1)$$);
+SELECT complement, certainty FROM personalize.product_complements('hostile.int_complements', 1);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.popular_items('hostile.numeric_history')$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.rfm_scores('hostile.history')$$);
+CREATE VIEW hostile.float_scores AS SELECT 1.5::float8 AS customer_id, 1 AS r, 2 AS f, 3 AS m;
+SELECT pg_temp.error_of($$SELECT personalize.snapshot_segments('rf_grid', '2026-01-01', 'hostile.float_scores')$$);
+CREATE VIEW hostile.text_orders AS SELECT 1::bigint AS customer_id, now() AS ordered_at, 'completed' AS status, '12'::text AS total;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.lapsed_customers('hostile.text_orders', '2026-01-01', 30)$$);
+SELECT pg_temp.error_of($$SELECT personalize.configure_offer_context('hostile.text_orders')$$);
+CREATE VIEW hostile.numeric_relevant AS SELECT 1.5 AS customer_id, ARRAY[1, 2]::bigint[] AS relevant;
+CREATE VIEW hostile.recommended AS SELECT 2::bigint AS customer_id, ARRAY[1, 3]::bigint[] AS recommended;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations('hostile.recommended', 'hostile.numeric_relevant')$$);
 
 -- The ALS serving cache: a model with another model's fingerprint and size
 -- (the last two words changed so the 64-bit hash collides) gets its own
@@ -118,3 +141,69 @@ SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10], ARRAY['In
 SELECT pg_temp.error_of($$SELECT personalize.als_fold_in(m, ARRAY[10], ARRAY['NaN'::float8]) FROM hostile.models WHERE name = 'real'$$);
 SELECT r.rank, r.item_id, r.score::text NOT IN ('NaN', 'Infinity', '-Infinity') AS finite
 FROM hostile.models, personalize.als_recommend_items(m, ARRAY[10], 2, strengths => ARRAY[1e20]) r WHERE name = 'real';
+
+-- A hand-made model (valid fingerprint) with a factor of 1e20: its dot
+-- products could overflow float, so it does not open.
+SELECT pg_temp.error_of($$SELECT personalize.als_score((
+    '\x414c4d3101000000020000000000000002000000000000000200000000000000'
+    '03000000000000000300000003000000000000000000e03f0000000000001440'
+    '07000000000000006fccd9fe742ac23f48cdaf75fc4260c10000000000000000'
+    '0000000000000000000000000000000000000000000000000000000000000000'
+    '010000000000000002000000000000000a000000000000001400000000000000'
+    '0000000000000000020000000000000003000000000000000000000001000000'
+    '01000000000000000e811ebb29d3973f1f3e403f401a493fa10be1bee2a13e3f'
+    '7d15b43eec78ad60')::personalize.als_model, 1, 20)$$);
+
+-- Hand-made lifetime models whose formulas overflow: an error naming the
+-- model's parameters, never NaN.
+CREATE TABLE hostile.lifetime (name text, m jsonb);
+INSERT INTO hostile.lifetime VALUES
+    ('pareto', '{"model": "pareto_nbd", "params": {"r": 1e300, "alpha": 1e-300, "s": 1e-300, "beta": 1e300}}'),
+    ('bgnbd', '{"model": "bgnbd", "params": {"r": 1e300, "alpha": 1e-300, "a": 1e300, "b": 1e-300}}'),
+    ('spend', '{"model": "gamma_gamma", "params": {"p": 1e300, "q": 1e300, "gamma": 1e300}}'),
+    ('spend_q_below_1', '{"model": "gamma_gamma", "params": {"p": 6.25, "q": 0.5, "gamma": 15.44}}'),
+    ('cdnow', '{"model": "bgnbd", "params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}}'),
+    ('cdnow_spend', '{"model": "gamma_gamma", "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}}');
+CREATE FUNCTION pg_temp.model(n text) RETURNS jsonb LANGUAGE sql AS $$SELECT m FROM hostile.lifetime WHERE name = n$$;
+SELECT pg_temp.error_of($$SELECT personalize.expected_purchases(pg_temp.model('pareto'), 10, 2, 5, 10)$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_purchases_new(pg_temp.model('pareto'), 10)$$);
+-- Where the same models still give a finite answer, it is given.
+SELECT personalize.probability_alive(pg_temp.model('pareto'), 2, 5, 10) AS pareto_alive,
+       personalize.probability_of_purchases(pg_temp.model('pareto'), 1, 10, 2, 5, 10) AS pareto_p1,
+       personalize.next_purchase_in(pg_temp.model('pareto'), 2, 5, 10) AS pareto_next,
+       personalize.expected_purchases(pg_temp.model('bgnbd'), 10, 2, 5, 10) AS bgnbd_expected,
+       personalize.probability_alive(pg_temp.model('bgnbd'), 2, 5, 10) AS bgnbd_alive;
+SELECT pg_temp.error_of($$SELECT personalize.expected_spend(pg_temp.model('spend'), 2, 20)$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_spend(pg_temp.model('spend'), 0, 0)$$);
+SELECT pg_temp.error_of($$SELECT personalize.expected_spend(pg_temp.model('spend_q_below_1'), 0, 0)$$);
+SELECT pg_temp.error_of($$SELECT personalize.customer_lifetime_value(pg_temp.model('cdnow'), pg_temp.model('spend_q_below_1'), 0, 0, 10, 0, 12)$$);
+SELECT pg_temp.error_of($$SELECT personalize.customer_lifetime_value(pg_temp.model('pareto'), pg_temp.model('cdnow_spend'), 2, 5, 10, 20, 12)$$);
+-- A sound model still answers, and "never" stays Infinity.
+SELECT round(personalize.expected_purchases(pg_temp.model('cdnow'), 39, 2, 30.43, 38.86)::numeric, 2) AS expected,
+       round(personalize.expected_spend(pg_temp.model('spend_q_below_1'), 2, 20)::numeric, 2) AS spend_repeat_buyer,
+       personalize.next_purchase_in(pg_temp.model('cdnow'), 2, 5, 38.86) AS never;
+
+-- logistic_score: coefficients that overflow into Infinity - Infinity.
+SELECT pg_temp.error_of($$SELECT personalize.logistic_score(
+    '{"model": "logistic_regression", "intercept": 0, "coefficients": [1e308, -1e308], "feature_names": ["a", "b"]}',
+    ARRAY[10, 10])$$);
+SELECT personalize.logistic_score(
+    '{"model": "logistic_regression", "intercept": 0, "coefficients": [1e308, -1e308], "feature_names": ["a", "b"]}',
+    ARRAY[10, 0]) AS sure_one;
+SELECT pg_temp.error_of($$SELECT personalize.logistic_score(
+    '{"model": "logistic_regression", "intercept": 1e400, "coefficients": [1], "feature_names": ["a"]}', ARRAY[1])$$);
+
+-- kmeans_assign: centroids whose distances overflow.
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0],
+    '{"model": "kmeans", "centroids": [[1e300, -1e300], [-1e300, 1e300]]}')$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0],
+    '{"model": "kmeans", "centroids": [[1e400, 0], [0, 1]]}')$$);
+SELECT * FROM personalize.kmeans_assign(ARRAY[0, 0], '{"model": "kmeans", "centroids": [[1e150, 0], [3, 4]]}');
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_silhouette(
+    '{"model": "kmeans", "centroids": [[1e300, -1e300], [-1e300, 1e300]]}', ARRAY[ARRAY[0, 0], ARRAY[1, 1], ARRAY[2, 2]]::float8[])$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_silhouette('{"model": "kmeans", "centroids": [[0, 0], [1, 1]],
+    "scaling": [{"kind": "zscore", "mean": 0, "std": 1e-300}, {"kind": "zscore", "mean": 0, "std": 1e-300}]}',
+    ARRAY[ARRAY[0, 0], ARRAY[1, 1], ARRAY[2, 2], ARRAY[3, 3]]::float8[])$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.kmeans_silhouette('{"model": "kmeans", "centroids": [[1e300, 1e300], [-1e300, -1e300]]}',
+    ARRAY[ARRAY[1e300, 1e300], ARRAY[1e300, 0.9e300], ARRAY[-1e300, -1e300], ARRAY[-1e300, -0.9e300]]::float8[])$$);
+SELECT personalize.live_cpp_objects() AS live_at_end;

@@ -135,7 +135,7 @@ SELECT pg_temp.error_of($$SELECT personalize.rfm_score(bp, 'NaN', 1, 1) FROM sto
 SELECT pg_temp.error_of($$SELECT personalize.rfm_score('{"bins": 5}', 1, 1, 1)$$);
 SELECT pg_temp.error_of($$SELECT personalize.rfm_score('[1, 2]', 1, 1, 1)$$);
 SELECT pg_temp.error_of($$SELECT personalize.rfm_score('{"bins": 3, "customers": 2, "recency": [2, 1], "frequency": [], "monetary": []}', 1, 1, 1)$$);
--- A table without the expected columns: PostgreSQL's own error.
+-- A table without the expected columns: an error naming them.
 SELECT pg_temp.error_of($$SELECT personalize.rfm_scores('stored')$$);
 -- Identifiers are quoted: a table with an awkward name works.
 CREATE TEMP TABLE "Customer List; x" AS SELECT * FROM ten;

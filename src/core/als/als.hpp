@@ -57,6 +57,10 @@ constexpr std::int64_t kAlsMaxIterations = 1000;
 // "<function>: <product> is too large (about 1eN)" with a hint to scale the
 // strengths down. `product` names the factors, e.g. "\"alpha\" * \"strength\"".
 constexpr double kAlsMaxConfidence = 1e30;
+// The largest factor a model holds (trained or read): the dot product of two
+// rows of up to kAlsMaxFactors such factors stays far below float's range, so
+// a score is never Infinity or NaN. A fit that goes beyond it has diverged.
+constexpr float kAlsMaxFactorMagnitude = 1e15f;
 double als_confidence(double alpha, double strength, const char *function, const char *product);
 
 struct AlsOptions {

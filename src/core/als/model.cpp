@@ -199,9 +199,11 @@ AlsModelView AlsModelView::open(const unsigned char *data, std::size_t size) {
                 corrupted("bad history items");
     }
     for (std::size_t k = 0; k < nu * f; ++k)
-        if (!std::isfinite(v.customer_factors[k])) corrupted("non-finite customer factor");
+        if (!(std::fabs(v.customer_factors[k]) <= kAlsMaxFactorMagnitude))
+            corrupted(std::isfinite(v.customer_factors[k]) ? "customer factor beyond 1e15" : "non-finite customer factor");
     for (std::size_t k = 0; k < ni * f; ++k)
-        if (!std::isfinite(v.item_factors[k])) corrupted("non-finite item factor");
+        if (!(std::fabs(v.item_factors[k]) <= kAlsMaxFactorMagnitude))
+            corrupted(std::isfinite(v.item_factors[k]) ? "item factor beyond 1e15" : "non-finite item factor");
     return v;
 }
 
@@ -288,7 +290,7 @@ std::vector<float> als_fold_in(const AlsModelView &m, const double *gram, const 
         llt.info() == Eigen::Success ? Eigen::VectorXd(llt.solve(b)) : Eigen::VectorXd(a.selfadjointView<Eigen::Lower>().ldlt().solve(b));
     for (std::size_t k = 0; k < f; ++k) {
         x[k] = static_cast<float>(solved[static_cast<Eigen::Index>(k)]);
-        if (!std::isfinite(x[k]))  // a bounded confidence keeps a sound model's solve finite
+        if (!(std::fabs(x[k]) <= kAlsMaxFactorMagnitude))  // a bounded confidence keeps a sound model's solve finite
             throw_invalid(std::string(function) + ": the folded-in factors are not finite for these strengths",
                           "Scale the strengths down, e.g. log1p(count).");
     }

@@ -117,9 +117,10 @@ void solve_rows(float *x_rows, std::size_t n, const float *y_rows, std::size_t m
         solve_rows_cg(x_rows, n, y_rows, f, s, g, o.regularization, o.cg_steps, interrupt);
 }
 
-bool all_finite(const ChargedVector<float> &v) {
+// Finite and within kAlsMaxFactorMagnitude (what a stored model may hold).
+bool all_bounded(const ChargedVector<float> &v) {
     for (float x : v)
-        if (!std::isfinite(x)) return false;
+        if (!(std::fabs(x) <= kAlsMaxFactorMagnitude)) return false;
     return true;
 }
 
@@ -250,8 +251,8 @@ AlsTrainedModel als_fit(AlsCollector &data, const AlsOptions &o, const Interrupt
     for (std::int64_t it = 0; it < o.iterations; ++it) {
         solve_rows(model.item_factors.data(), ni, model.customer_factors.data(), nu, f, by_item, o, interrupt);
         solve_rows(model.customer_factors.data(), nu, model.item_factors.data(), ni, f, by_customer, o, interrupt);
-        if (!all_finite(model.item_factors) || !all_finite(model.customer_factors))
-            throw_invalid("als_fit: the factors diverged (not finite) in iteration " + std::to_string(it + 1),
+        if (!all_bounded(model.item_factors) || !all_bounded(model.customer_factors))
+            throw_invalid("als_fit: the factors diverged (not finite or beyond 1e15) in iteration " + std::to_string(it + 1),
                           "Raise \"regularization\" or lower \"alpha\".");
     }
     model.loss = training_loss(model, by_customer, by_item, o);

@@ -83,6 +83,12 @@ KMeansAssignment KMeansModel::assign(const double *x, std::size_t dim) const {
             best = c;
         }
     }
+    // Centroids or scalings far beyond what a fit gives (a hand-made model)
+    // overflow the distances: no cluster is nearest.
+    if (!std::isfinite(best_sq))
+        throw_invalid("kmeans_assign: \"model\" gives no finite distance for these features (its centroids or "
+                      "scaling overflow)",
+                      "Use a model fitted by personalize.kmeans(...).");
     return {best, std::sqrt(best_sq)};
 }
 
@@ -226,6 +232,12 @@ std::optional<double> kmeans_silhouette(const KMeansBuilder &points, const KMean
         const double denom = std::max(a, b);
         if (denom > 0.0) total += (b - a) / denom;
     }
+    // Points, centroids or scalings far beyond what a fit gives overflow the
+    // distances into Infinity - Infinity.
+    if (!std::isfinite(total))
+        throw_invalid("kmeans_silhouette: \"model\" gives no finite distances for these points (its centroids or "
+                      "scaling, or the points, overflow)",
+                      "Use a model fitted by personalize.kmeans(...) on points like these.");
     return total / static_cast<double>(m);
 }
 

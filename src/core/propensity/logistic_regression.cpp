@@ -377,6 +377,12 @@ double LogisticModel::probability(const double *x, std::size_t count, const char
                           " is " + number_text(x[j]));
         eta += coefficients[j] * x[j];
     }
+    // Coefficients far beyond what a fit gives (a hand-made model) overflow
+    // into Infinity - Infinity; ±Infinity alone is a sure 1 or 0.
+    if (std::isnan(eta))
+        throw_invalid(std::string(function) + ": \"model\" gives no finite score for these features (its intercept and " +
+                          "coefficients times the features overflow)",
+                      "Use a model fitted by personalize.logistic_fit(...).");
     return sigmoid(eta);
 }
 
@@ -425,7 +431,7 @@ LogisticModel LogisticModel::from_json(std::string_view text, const char *functi
     try {
         doc = JsonParser(text, std::string(function) + ": \"model\"").parse_document();
     } catch (const Error &e) {
-        bad(std::string("is not valid JSON: ") + e.what());
+        throw_invalid(e.what(), "Pass the jsonb returned by personalize.logistic_fit(...).");  // the parser names the model
     }
     if (doc.kind != JsonValue::Kind::Object) bad("must be a JSON object");
     const JsonValue *kind = doc.find("model");

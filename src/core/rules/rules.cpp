@@ -1,6 +1,7 @@
 // compile(), Rule and Evaluator: the public face of the offer rule language.
 #include "core/rules/rules.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/rules/binding.hpp"
@@ -8,6 +9,7 @@
 #include "core/rules/compiler.hpp"
 #include "core/rules/explain.hpp"
 #include "core/rules/format.hpp"
+#include "core/rules/money.hpp"
 #include "core/rules/parser.hpp"
 #include "core/rules/text.hpp"
 #include "core/rules/vm.hpp"
@@ -36,6 +38,21 @@ std::string Rule::field_type(std::string_view path) const {
         if (f.path == path) return detail::type_name(f.type);
     return std::string();
 }
+
+std::vector<std::string> Rule::currencies() const {
+    std::vector<detail::Currency> codes;
+    for (const detail::Slot &c : program_.constants)  // only money constants have one
+        if (c.currency != 0) codes.push_back(c.currency);
+    for (const detail::ConstList &l : program_.lists)
+        if (l.currency != 0) codes.push_back(l.currency);
+    std::sort(codes.begin(), codes.end());
+    codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+    std::vector<std::string> out;
+    for (const detail::Currency c : codes) out.push_back(detail::currency_text(c));
+    return out;
+}
+
+bool is_currency_code(std::string_view code) { return detail::iso_currency(code) != 0; }
 
 RulePtr compile(std::string_view text) {
     if (text.size() > kMaxRuleBytes)

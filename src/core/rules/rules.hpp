@@ -20,6 +20,7 @@
 #include "core/common/error.hpp"
 #include "core/rules/eval_state.hpp"
 #include "core/rules/limits.hpp"
+#include "core/rules/not_applicable.hpp"
 #include "core/rules/program.hpp"
 
 namespace personalize::rules {
@@ -40,6 +41,9 @@ public:
     // The type a field has in this rule ("number", "list of text", ...; "any" for an
     // attribute only tested with is [not] null); "" when the rule does not read it.
     std::string field_type(std::string_view path) const;
+    // The currencies of the rule's money literals ("30 GBP", "[5 EUR, 10 EUR]"),
+    // sorted and distinct: what an offer's amount_off currency must match.
+    std::vector<std::string> currencies() const;
     // Instructions of the compiled form (introspection, tests).
     std::size_t code_size() const { return program_.code.size(); }
 
@@ -49,6 +53,11 @@ private:
     detail::Program program_;
 };
 using RulePtr = std::shared_ptr<const Rule>;
+
+// Whether `code` is an ISO 4217 code as rule literals write it (three
+// upper-case letters of an active code or an X.. code): "GBP" yes, "gbp"
+// and "ZZZ" no. The CHECK on personalize.offers.currency uses it.
+bool is_currency_code(std::string_view code);
 
 // Parses, type-checks and compiles. Throws Error (Syntax / InvalidParameter /
 // ProgramLimit) whose message starts with "rule: line L, column C: ".
@@ -71,7 +80,9 @@ public:
     Evaluator(const Evaluator &) = delete;
     Evaluator &operator=(const Evaluator &) = delete;
 
-    Truth evaluate(const Rule &rule);  // context errors throw Error(InvalidParameter)
+    // Context errors throw Error(InvalidParameter); money of another currency
+    // than the rule's throws NotApplicable (an InvalidParameter too).
+    Truth evaluate(const Rule &rule);
     // evaluate(), and when the rule is TRUE its reason() appended to `reason`
     // without evaluating the rule a second time (what eligible_offers needs).
     Truth evaluate(const Rule &rule, std::string &reason);

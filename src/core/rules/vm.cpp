@@ -8,6 +8,7 @@
 #include "core/rules/compiler.hpp"
 #include "core/rules/lists.hpp"
 #include "core/rules/money.hpp"
+#include "core/rules/not_applicable.hpp"
 #include "core/rules/text.hpp"
 #include "core/rules/time.hpp"
 
@@ -65,7 +66,7 @@ bool compare(CmpOp op, const T &a, const T &b) {
         case Site::Max: message = "cannot take the max of " + l + " and " + r; break;
     }
     Position at = locate(p.text, s.offset);
-    throw Error(ErrorCode::InvalidParameter, message,
+    throw NotApplicable(ErrorCode::InvalidParameter, message,
                 "at line " + std::to_string(at.line) + ", column " + std::to_string(at.column) + " of the rule",
                 "Convert amounts to one currency when building the context, or write one offer per currency.");
 }

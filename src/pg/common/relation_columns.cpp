@@ -1,5 +1,9 @@
 #include "pg/common/relation_columns.hpp"
 
+#include <cstring>
+
+#include "pg/common/boundary.hpp"
+
 extern "C" {
 #include "lib/stringinfo.h"
 #include "utils/lsyscache.h"
@@ -24,6 +28,8 @@ bool accepts(ColumnKind kind, Oid type) {
             return type == BOOLOID;
         case ColumnKind::BigintArray:
             return type == INT8ARRAYOID;
+        case ColumnKind::Any:
+            return true;
     }
     return false;
 }
@@ -36,6 +42,7 @@ const char *kind_names(ColumnKind kind) {
         case ColumnKind::Timestamp: return "timestamptz, timestamp or date";
         case ColumnKind::Boolean: return "boolean";
         case ColumnKind::BigintArray: return "bigint[]";
+        case ColumnKind::Any: return "of any type";
     }
     return "?";
 }
@@ -93,3 +100,56 @@ bool optional_column(const TableArgument &table, const char *column, ColumnKind 
 }
 
 }  // namespace personalize::pg
+
+// require_column_types(rel regclass, cols text[], kinds text[], fn text, arg text):
+// the same checks for the SQL-language functions (kinds: integer, number,
+// text, timestamp, boolean, bigint[]); require_columns() has named the
+// missing columns before.
+extern "C" {
+#include "utils/array.h"
+}
+
+namespace {
+
+personalize::pg::ColumnKind kind_named(const char *name) {
+    using personalize::pg::ColumnKind;
+    static const struct {
+        const char *name;
+        ColumnKind kind;
+    } kinds[] = {{"integer", ColumnKind::Integer},     {"number", ColumnKind::Number},
+                 {"text", ColumnKind::Text},           {"timestamp", ColumnKind::Timestamp},
+                 {"boolean", ColumnKind::Boolean},     {"bigint[]", ColumnKind::BigintArray},
+                 {"any", ColumnKind::Any}};
+    for (const auto &k : kinds)
+        if (std::strcmp(k.name, name) == 0) return k.kind;
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("require_column_types: unknown column kind \"%s\"", name)));
+    return ColumnKind::Integer;
+}
+
+void text_items(ArrayType *array, Datum **items, int *n) {
+    bool *nulls;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, items, &nulls, n);
+    for (int i = 0; i < *n; ++i)
+        if (nulls[i])
+            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                            errmsg("require_column_types: the lists must not contain NULL")));
+}
+
+}  // namespace
+
+PERSONALIZE_FUNCTION(personalize_require_column_types) {
+    const Oid relid = PG_GETARG_OID(0);
+    Datum *columns, *kinds;
+    int n_columns, n_kinds;
+    text_items(PG_GETARG_ARRAYTYPE_P(1), &columns, &n_columns);
+    text_items(PG_GETARG_ARRAYTYPE_P(2), &kinds, &n_kinds);
+    if (n_columns != n_kinds)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("require_column_types: one kind per column is needed")));
+    const personalize::pg::TableArgument table = personalize::pg::table_argument(
+        relid, text_to_cstring(PG_GETARG_TEXT_PP(3)), text_to_cstring(PG_GETARG_TEXT_PP(4)));
+    for (int i = 0; i < n_columns; ++i)
+        personalize::pg::require_column(table, TextDatumGetCString(columns[i]), kind_named(TextDatumGetCString(kinds[i])));
+    PG_RETURN_VOID();
+}

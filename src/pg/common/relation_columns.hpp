@@ -19,6 +19,7 @@ enum class ColumnKind {
     Timestamp,     // timestamptz, timestamp, date
     Boolean,       // boolean
     BigintArray,   // bigint[] (antecedents of association_rules())
+    Any,           // any type (read as ::text, exact for every type): only present
 };
 
 // A table argument of `function`: its id and quoted, schema-qualified name.

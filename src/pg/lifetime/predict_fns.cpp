@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/lifetime/finite_answer.hpp"
 #include "core/lifetime/gamma_gamma.hpp"
 #include "core/lifetime/model.hpp"
 #include "core/lifetime/predict.hpp"
@@ -80,9 +81,7 @@ ModelSlot &model_slot(FunctionCallInfo fcinfo, int argno, int index, Kind kind) 
     return slot;
 }
 
-const TransactionModel &transaction_model(FunctionCallInfo fcinfo, int argno) {
-    return *model_slot(fcinfo, argno, 0, Kind::Transaction).transaction;
-}
+using personalize::lifetime::finite_answer;
 
 // (frequency, recency, age) from three arguments from `first` on.
 LifetimeCustomer customer_args(const pg::Arguments &args, int first) {
@@ -102,70 +101,87 @@ personalize::lifetime::ClvOptions clv_options(const pg::Arguments &args, int fir
 
 // probability_alive(model, frequency, recency, age)
 PERSONALIZE_FUNCTION(personalize_probability_alive) {
-    const TransactionModel &model = transaction_model(fcinfo, 0);
+    const ModelSlot &model = model_slot(fcinfo, 0, 0, Kind::Transaction);
     const LifetimeCustomer c = customer_args(pg::Arguments(fcinfo, "probability_alive"), 1);
-    PG_RETURN_FLOAT8(pg::cpp([&] { return model.probability_alive(c); }));
+    PG_RETURN_FLOAT8(pg::cpp([&] {
+        return finite_answer(model.transaction->probability_alive(c), "probability_alive", "model", *model.fit);
+    }));
 }
 
 // expected_purchases(model, t, frequency, recency, age)
 PERSONALIZE_FUNCTION(personalize_expected_purchases) {
-    const TransactionModel &model = transaction_model(fcinfo, 0);
+    const ModelSlot &model = model_slot(fcinfo, 0, 0, Kind::Transaction);
     const pg::Arguments args(fcinfo, "expected_purchases");
     const double t = args.float8(1, "t");
     const LifetimeCustomer c = customer_args(args, 2);
-    PG_RETURN_FLOAT8(pg::cpp([&] { return model.expected_purchases(t, c); }));
+    PG_RETURN_FLOAT8(pg::cpp([&] {
+        return finite_answer(model.transaction->expected_purchases(t, c), "expected_purchases", "model", *model.fit);
+    }));
 }
 
 // expected_purchases_new(model, t): a customer just acquired.
 PERSONALIZE_FUNCTION(personalize_expected_purchases_new) {
-    const TransactionModel &model = transaction_model(fcinfo, 0);
+    const ModelSlot &model = model_slot(fcinfo, 0, 0, Kind::Transaction);
     const double t = pg::Arguments(fcinfo, "expected_purchases_new").float8(1, "t");
-    PG_RETURN_FLOAT8(pg::cpp([&] { return model.expected_purchases_new(t); }));
+    PG_RETURN_FLOAT8(pg::cpp([&] {
+        return finite_answer(model.transaction->expected_purchases_new(t), "expected_purchases_new", "model", *model.fit);
+    }));
 }
 
 // probability_of_purchases(model, n, t, frequency, recency, age)
 PERSONALIZE_FUNCTION(personalize_probability_of_purchases) {
-    const TransactionModel &model = transaction_model(fcinfo, 0);
+    const ModelSlot &model = model_slot(fcinfo, 0, 0, Kind::Transaction);
     const pg::Arguments args(fcinfo, "probability_of_purchases");
     const double n = args.int4(1, "n"), t = args.float8(2, "t");
     const LifetimeCustomer c = customer_args(args, 3);
-    PG_RETURN_FLOAT8(pg::cpp([&] { return model.probability_purchases(n, t, c); }));
+    PG_RETURN_FLOAT8(pg::cpp([&] {
+        return finite_answer(model.transaction->probability_purchases(n, t, c), "probability_of_purchases", "model",
+                             *model.fit);
+    }));
 }
 
 // expected_spend(spend_model, frequency, monetary): Gamma-Gamma conditional
 // mean spend per purchase (the population mean for customers without repeats).
 PERSONALIZE_FUNCTION(personalize_expected_spend) {
-    const GammaGammaParams params = model_slot(fcinfo, 0, 0, Kind::Spend).spend;
+    const ModelSlot &model = model_slot(fcinfo, 0, 0, Kind::Spend);
     const pg::Arguments args(fcinfo, "expected_spend");
     const double x = args.float8(1, "frequency"), m = args.float8(2, "monetary");
-    PG_RETURN_FLOAT8(pg::cpp([&] { return personalize::lifetime::gamma_gamma_expected_spend(params, x, m); }));
+    PG_RETURN_FLOAT8(pg::cpp([&] {
+        // Infinity too is no answer: q <= 1 (the mean spend does not exist) or an overflow.
+        return finite_answer(personalize::lifetime::gamma_gamma_expected_spend(model.spend, x, m), "expected_spend",
+                             "spend_model", *model.fit);
+    }));
 }
 
 // customer_lifetime_value(model, spend_model, frequency, recency, age,
 //                         monetary, periods, period_length, discount_rate)
 PERSONALIZE_FUNCTION(personalize_customer_lifetime_value) {
-    const TransactionModel &model = transaction_model(fcinfo, 0);
-    const GammaGammaParams spend = model_slot(fcinfo, 1, 1, Kind::Spend).spend;
+    const ModelSlot &model = model_slot(fcinfo, 0, 0, Kind::Transaction);
+    const ModelSlot &spend = model_slot(fcinfo, 1, 1, Kind::Spend);
     const pg::Arguments args(fcinfo, "customer_lifetime_value");
     const LifetimeCustomer c = customer_args(args, 2);
     const double monetary = args.float8(5, "monetary");
     const personalize::lifetime::ClvOptions options = clv_options(args, 6);
     PG_RETURN_FLOAT8(pg::cpp([&] {
         options.validate();
-        const double value = personalize::lifetime::gamma_gamma_expected_spend(spend, c.x, monetary);
-        return personalize::lifetime::customer_lifetime_value(model, c, value, options, pg::interrupt());
+        const double value = finite_answer(personalize::lifetime::gamma_gamma_expected_spend(spend.spend, c.x, monetary),
+                                           "customer_lifetime_value", "spend_model", *spend.fit);
+        return finite_answer(
+            personalize::lifetime::customer_lifetime_value(*model.transaction, c, value, options, pg::interrupt()),
+            "customer_lifetime_value", "model", *model.fit);
     }));
 }
 
 // next_purchase_in(model, frequency, recency, age, probability): time until
 // the next purchase is at least `probability` likely; Infinity for never.
 PERSONALIZE_FUNCTION(personalize_next_purchase_in) {
-    const TransactionModel &model = transaction_model(fcinfo, 0);
+    const ModelSlot &model = model_slot(fcinfo, 0, 0, Kind::Transaction);
     const pg::Arguments args(fcinfo, "next_purchase_in");
     const LifetimeCustomer c = customer_args(args, 1);
     const double probability = args.float8(4, "probability").between_exclusive(0.0, 1.0);
     PG_RETURN_FLOAT8(pg::cpp([&] {
-        return personalize::lifetime::expected_time_to_next_purchase(model, c, probability);
+        return finite_answer(personalize::lifetime::expected_time_to_next_purchase(*model.transaction, c, probability),
+                             "next_purchase_in", "model", *model.fit, /*infinity_allowed (never)*/ true);
     }));
 }
 

@@ -171,11 +171,15 @@ PERSONALIZE_FUNCTION(personalize_decide_offer) {
         eligible[i] = (catalogue.rows[i].channels & channel) != 0 && pg::offer_valid_at(catalogue.rows[i], now);
 
     const personalize::ContextTree tree = pg::jsonb_context_tree(context);
+    char cart_currency[4];
+    const bool has_cart_currency = pg::context_cart_currency(context, cart_currency);
     const bool any_capped = pg::cpp([&] {
         std::vector<rules::RulePtr> compiled;
-        pg::compile_offer_rules(catalogue, compiled);
+        pg::compile_offer_rules(catalogue, compiled, "decide_offer");
         rules::Evaluator evaluator(tree, pg::unix_micros(now));
         pg::evaluate_offers(catalogue, compiled, evaluator, eligible, reasons, "decide_offer");
+        pg::drop_rewards_in_other_currencies(catalogue, has_cart_currency ? cart_currency : nullptr, eligible,
+                                             "decide_offer");
         bool capped = false;
         for (int i = 0; i < n; ++i) {
             if (!eligible[i]) continue;

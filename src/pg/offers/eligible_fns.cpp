@@ -41,7 +41,7 @@ OfferSite &offer_site(FunctionCallInfo fcinfo) {
     pg::OfferCatalogue catalogue = pg::load_offers(fcinfo->flinfo->fn_mcxt, nullptr);
     SPI_finish();
     OfferSite *site = pg::make_owned(fcinfo->flinfo->fn_mcxt, [] { return new OfferSite(); });
-    pg::cpp([&] { pg::compile_offer_rules(catalogue, site->rules); });
+    pg::cpp([&] { pg::compile_offer_rules(catalogue, site->rules, "eligible_offers"); });
     site->catalogue = catalogue;
     MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     const int n = catalogue.count + 1;
@@ -78,6 +78,9 @@ PERSONALIZE_FUNCTION(personalize_eligible_offers) {
     const personalize::ContextTree tree = pg::jsonb_context_tree(context);
     const TimestampTz fallback_now = GetCurrentStatementStartTimestamp();
 
+    char cart_currency[4];
+    const bool has_cart_currency = pg::context_cart_currency(context, cart_currency);
+
     // What each offer's rule says, with the reason, as plain arrays.
     auto *eligible = static_cast<bool *>(palloc0(sizeof(bool) * (offers.count + 1)));
     auto *reasons = static_cast<char **>(palloc0(sizeof(char *) * (offers.count + 1)));
@@ -88,6 +91,8 @@ PERSONALIZE_FUNCTION(personalize_eligible_offers) {
             eligible[i] = (channel == 0 || (offers.rows[i].channels & channel) != 0) &&
                           pg::offer_valid_at(offers.rows[i], now);
         pg::evaluate_offers(offers, site.rules, evaluator, eligible, reasons, "eligible_offers");
+        pg::drop_rewards_in_other_currencies(offers, has_cart_currency ? cart_currency : nullptr, eligible,
+                                             "eligible_offers");
     });
 
     ReturnSetInfo *rsinfo = pg::init_materialized_srf(fcinfo);
@@ -129,10 +134,27 @@ PERSONALIZE_FUNCTION(personalize_explain_offer) {
     rules::Truth *results = nullptr;
     rules::Truth rule_result = rules::Truth::Unknown;
     const std::int64_t now = pg::cpp([&] {
-        rules::RulePtr rule = pg::compile_offer_rule(o);
         rules::Evaluator evaluator(tree, pg::unix_micros(fallback_now));
         const std::int64_t at = pg::with_offer_context(o, [&] { return evaluator.now(); });
-        const std::vector<rules::ExplainStep> steps = pg::with_offer_context(o, [&] { return evaluator.explain(*rule); });
+        // A stored rule that does not compile, or that cannot apply to this
+        // context, makes the offer not eligible: one step says why.
+        rules::RulePtr rule;
+        std::string compile_error;
+        try {
+            rule = pg::rule_cache().get(o.rule);
+        } catch (const personalize::Error &e) {
+            if (!pg::offer_rule_error(e)) throw;
+            compile_error = e.what();
+        }
+        const std::vector<rules::ExplainStep> steps = pg::with_offer_context(o, [&] {
+            using Steps = std::vector<rules::ExplainStep>;
+            if (rule == nullptr) return Steps{{0, o.rule, "the rule does not compile: " + compile_error, rules::Truth::False}};
+            try {
+                return evaluator.explain(*rule);
+            } catch (const rules::NotApplicable &e) {
+                return Steps{{0, o.rule, std::string("the rule does not apply: ") + e.what(), rules::Truth::False}};
+            }
+        });
         pg::pg([&] {
             step_count = static_cast<int>(steps.size());
             depths = static_cast<int *>(palloc(sizeof(int) * (step_count + 1)));
@@ -183,6 +205,16 @@ PERSONALIZE_FUNCTION(personalize_explain_offer) {
 
     for (int i = 0; i < step_count; ++i) row(depths[i], "rule", conditions[i], seen[i], result_word(results[i]));
     passed &= rule_result == rules::Truth::True;
+
+    if (o.currency != nullptr) {
+        char cart_currency[4];
+        const bool known = pg::context_cart_currency(context, cart_currency);
+        const bool fits = pg::reward_currency_fits(o, known ? cart_currency : nullptr);
+        row(0, "currency", "the amount off is in the cart's currency",
+            psprintf("amount off in %s, cart in %s", o.currency, known ? cart_currency : "an unknown currency"),
+            fits ? "pass" : "fail");
+        passed &= fits;
+    }
 
     // Holdout and the frequency cap need the customer.
     double customer_id = 0.0;

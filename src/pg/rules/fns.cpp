@@ -1,8 +1,10 @@
 // The rule language in SQL: check_rule() (the CHECK constraint on
-// offers.rule), rule_fields(), rule_holds(rule, context), and the small
+// offers.rule), rule_currencies() and is_currency() (the CHECKs on the
+// reward currency), rule_fields(), rule_holds(rule, context), and the small
 // helpers holdout_draw() and normal_two_sided_p() used by decisions and the
 // uplift report.
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,7 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "utils/array.h"
 #include "utils/tuplestore.h"
 }
 
@@ -50,6 +53,32 @@ PERSONALIZE_FUNCTION(personalize_check_rule) {
     const std::string_view rule = pg::Arguments(fcinfo, "check_rule").text(0, "rule");
     pg::cpp([&] { pg::rule_cache().get(rule); });
     PG_RETURN_BOOL(true);
+}
+
+// rule_currencies(rule) -> text[]: the currencies of the rule's money literals.
+PERSONALIZE_FUNCTION(personalize_rule_currencies) {
+    const std::string_view rule = pg::Arguments(fcinfo, "rule_currencies").text(0, "rule");
+    // At most a handful of codes of three letters: a fixed buffer, no C++ object outlives cpp().
+    constexpr int kMax = 64;
+    char codes[kMax][4];
+    const int n = pg::cpp([&] {
+        const std::vector<std::string> found = pg::rule_cache().get(rule)->currencies();
+        if (found.size() > static_cast<std::size_t>(kMax))
+            throw personalize::Error(personalize::ErrorCode::ProgramLimit,
+                                     "rule_currencies: the rule names more than 64 currencies");
+        int count = 0;
+        for (const std::string &c : found) std::memcpy(codes[count++], c.c_str(), 4);  // three letters and '\0'
+        return count;
+    });
+    Datum items[kMax];
+    for (int i = 0; i < n; ++i) items[i] = CStringGetTextDatum(codes[i]);
+    PG_RETURN_ARRAYTYPE_P(construct_array(items, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+// is_currency(code) -> boolean: an ISO 4217 code as rule literals write it.
+PERSONALIZE_FUNCTION(personalize_is_currency) {
+    const std::string_view code = pg::Arguments(fcinfo, "is_currency").text(0, "code");
+    PG_RETURN_BOOL(rules::is_currency_code(code));
 }
 
 PERSONALIZE_FUNCTION(personalize_rule_fields) {

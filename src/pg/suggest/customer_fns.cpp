@@ -219,7 +219,7 @@ PERSONALIZE_FUNCTION(personalize_suggestions) {
         if (segment != nullptr) {
             Oid types[2] = {text_type, int8};
             SPIPlanPtr plan = plan_for(tables.popular_id, kSegmentPopularPlan, 0, tables.popular,
-                                       "SELECT p.item_id::bigint, p.score::float8 FROM %s p WHERE p.segment = $1 "
+                                       "SELECT p.item_id::bigint, p.score::float8 FROM %s p WHERE p.segment::text = $1 "
                                        "ORDER BY p.score DESC, p.item_id LIMIT $2",
                                        2, types);
             Datum args[2] = {CStringGetTextDatum(segment), Int64GetDatum(wanted)};

@@ -58,7 +58,7 @@ void read_suggestion_arguments(FunctionCallInfo fcinfo, const char *function, co
         options.half_life = us;
     }
 
-    // Segment and category are read as ::text (exact for any type) and not checked.
+    // Segments and categories are read as ::text (exact for any type).
     static const Column history_columns[] = {
         {"customer_id", ColumnKind::Integer}, {"item_id", ColumnKind::Integer}, {"bought_at", ColumnKind::Timestamp}};
     static const Column similarity_columns[] = {{"item", ColumnKind::Integer},
@@ -67,7 +67,7 @@ void read_suggestion_arguments(FunctionCallInfo fcinfo, const char *function, co
                                                 {"together", ColumnKind::Number}};
     static const Column item_columns[] = {{"item_id", ColumnKind::Integer}};
     static const Column popular_columns[] = {
-        {"segment", ColumnKind::Text}, {"item_id", ColumnKind::Integer}, {"score", ColumnKind::Number}};
+        {"segment", ColumnKind::Any}, {"item_id", ColumnKind::Integer}, {"score", ColumnKind::Number}};
     static const Column customer_columns[] = {{"customer_id", ColumnKind::Integer}};
     tables.history_id = history;
     tables.history = checked_table(tables.history_id, function, "history", history_columns).name;

@@ -37,6 +37,39 @@ TEST(OfferRuleApi, RuleIntrospection) {
     EXPECT_EQ(compile("customer.orders = 0 and cart.total >= 30 GBP")->code_size(), 8u);
 }
 
+TEST(OfferRuleApi, CurrenciesOfTheMoneyLiterals) {
+    EXPECT_EQ(compile("true")->currencies(), std::vector<std::string>{});
+    EXPECT_EQ(compile("cart.total >= 30 GBP and cart.total - 5 GBP < 100 GBP")->currencies(),
+              std::vector<std::string>{"GBP"});
+    EXPECT_EQ(compile("cart.total >= 30 GBP or cart.total in [1 EUR, 2 EUR]")->currencies(),
+              (std::vector<std::string>{"EUR", "GBP"}));
+    EXPECT_EQ(compile("cart.total > customer.clv")->currencies(), std::vector<std::string>{});  // no literal
+    EXPECT_TRUE(is_currency_code("GBP"));
+    EXPECT_TRUE(is_currency_code("XAU"));
+    EXPECT_FALSE(is_currency_code("gbp"));
+    EXPECT_FALSE(is_currency_code("ZZZ"));
+    EXPECT_FALSE(is_currency_code("GBPX"));
+    EXPECT_FALSE(is_currency_code(""));
+}
+
+TEST(OfferRuleApi, ACurrencyMismatchIsNotApplicable) {
+    const RulePtr r = compile("cart.total >= 30 GBP");
+    const OwnedContextTree tree = OwnedContextTree::parse(R"({"cart":{"total":"42 EUR"}})");
+    Evaluator evaluator(tree.view(), kNow);
+    EXPECT_THROW(evaluator.evaluate(*r), NotApplicable);
+    // A context field of the wrong type is the context's error, not NotApplicable.
+    const OwnedContextTree bad = OwnedContextTree::parse(R"({"cart":{"total":"lots"}})");
+    Evaluator on_bad(bad.view(), kNow);
+    try {
+        on_bad.evaluate(*r);
+        FAIL() << "no error";
+    } catch (const NotApplicable &) {
+        FAIL() << "a malformed context is not NotApplicable";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::InvalidParameter);
+    }
+}
+
 TEST(OfferRuleApi, ARuleIsSharedSafelyAcrossEvaluators) {
     const RulePtr r = compile("contains(cart.items, 5) and customer.segment = 'a'");
     const OwnedContextTree yes = OwnedContextTree::parse(R"({"cart":{"items":[5]},"customer":{"segment":"a"}})");
