@@ -153,3 +153,13 @@ $fn$;
 COMMENT ON FUNCTION reset_segment_map(text) IS
     'undoes the shop''s edits of a shipped segment map (rf_grid, rfm_rules): its shipped rules apply again';
 
+
+-- Settings: the memory limit in force, also before SHOW can see the setting --
+-- The limit in force (personalize.memory_limit, -1 resolved to work_mem x
+-- hash_mem_multiplier). Calling it also loads the library, which defines the
+-- setting: until then a fresh session has no personalize.memory_limit to SHOW.
+CREATE FUNCTION memory_limit() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'personalize_memory_limit'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION memory_limit() IS
+    'bytes one call of pg_personalize may use for its largest structure (personalize.memory_limit, -1 = work_mem x hash_mem_multiplier)';
