@@ -3,7 +3,8 @@
 #   1. C++ unit tests of src/core (GoogleTest under ctest);
 #   2. the pg_regress suite (test/sql/*.sql) against a throwaway PostgreSQL 15,
 #      then the integration checks and the upgrade from 0.1.0 (ALTER EXTENSION
-#      ... UPDATE, pg_dump/pg_restore; test/upgrade/run.sh) on such clusters;
+#      ... UPDATE, pg_dump/pg_restore; test/upgrade/run.sh) and the load and
+#      fault test (test/load/run.sh) on such clusters;
 #   3. when ../shared/data exists: validations against published numbers;
 #   4. the fuzzers of the offer rule language and of the byte format (libFuzzer,
 #      ASan + UBSan), 60 s in all (FUZZ_SECONDS), each counted; skipped with a
@@ -95,6 +96,9 @@ checks test/integration/run-all.sh
 
 section "upgrade from 0.1.0, dump and restore"
 checks test/upgrade/run.sh
+
+section "load and fault: pgbench, concurrent refreshes, kill -9 mid-refresh, reconciliation (~90 s)"
+checks test/load/run.sh 90
 
 section "validation against published numbers (../shared/data)"
 shared=$(cd "$repo/.." && pwd)/shared/data
