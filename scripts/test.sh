@@ -2,9 +2,10 @@
 # Runs every test of pg_personalize and ends with "N passed, M failed":
 #   1. C++ unit tests of src/core (GoogleTest under ctest);
 #   2. the pg_regress suite (test/sql/*.sql) against a throwaway PostgreSQL 15,
-#      then the integration checks, the hostile-input test (test/hostile/run.sh)
-#      and the upgrade from 0.1.0 (ALTER EXTENSION ... UPDATE, pg_dump/pg_restore;
-#      test/upgrade/run.sh) on such clusters;
+#      then the integration checks, the hostile-input test (test/hostile/run.sh),
+#      the upgrade from 0.1.0 (ALTER EXTENSION ... UPDATE, pg_dump/pg_restore;
+#      test/upgrade/run.sh) and the load and fault test (test/load/run.sh) on
+#      such clusters;
 #   3. when ../shared/data exists: validations against published numbers;
 #   4. the fuzzers of the offer rule language and of the byte format (libFuzzer,
 #      ASan + UBSan), 60 s in all (FUZZ_SECONDS), each counted; skipped with a
@@ -99,6 +100,9 @@ checks test/hostile/run.sh
 
 section "upgrade from 0.1.0, dump and restore"
 checks test/upgrade/run.sh
+
+section "load and fault: pgbench, concurrent refreshes, kill -9 mid-refresh, reconciliation (~90 s)"
+checks test/load/run.sh 90
 
 section "validation against published numbers (../shared/data)"
 shared=$(cd "$repo/.." && pwd)/shared/data

@@ -37,6 +37,15 @@ cron=()
 if [ -f "$libdir/pg_cron.so" ]; then
     cron=(-o "shared_preload_libraries=pg_cron" -o "cron.database_name=postgres" -o "cron.use_background_workers=on")
 fi
+# A random free port: pg_virtualenv's own choice (the lowest free port from
+# 5432) collides when several runs start at once, since each -t cluster only
+# sees itself ("Port conflict: another instance is already running").
+port_free() { [ ! -e "/var/run/postgresql/.s.PGSQL.$1" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for _ in $(seq 50); do
+    PGPORT=$((20000 + RANDOM % 20000))
+    port_free "$PGPORT" && break
+done
+export PGPORT
 # -t keeps the cluster in a private temporary directory even as root, so two
 # runs never collide.
 pg_virtualenv -t -v "$pg_version" \

@@ -1,5 +1,5 @@
 // Module entry: the magic block, GUC registration, personalize.version() and
-// personalize.live_cpp_objects().
+// personalize.live_cpp_objects(), personalize.memory_limit().
 #include "pg/common/boundary.hpp"
 #include "pg/common/settings.hpp"
 
@@ -16,4 +16,9 @@ PERSONALIZE_FUNCTION(personalize_version) {
 
 PERSONALIZE_FUNCTION(personalize_live_cpp_objects) {
     PG_RETURN_INT64(personalize::pg::live_owned_objects);
+}
+
+PERSONALIZE_FUNCTION(personalize_memory_limit) {
+    const std::size_t limit = personalize::pg::memory_budget().limit();
+    PG_RETURN_INT64(static_cast<int64>(limit));
 }

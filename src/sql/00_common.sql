@@ -17,6 +17,15 @@ CREATE FUNCTION live_cpp_objects() RETURNS bigint
 COMMENT ON FUNCTION live_cpp_objects() IS
     'C++ objects (aggregate states, models) currently alive in this backend; 0 between queries unless something leaks';
 
+-- The limit in force (personalize.memory_limit, -1 resolved to work_mem x
+-- hash_mem_multiplier). Calling it also loads the library, which defines the
+-- setting: until then a fresh session has no personalize.memory_limit to SHOW.
+CREATE FUNCTION memory_limit() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'personalize_memory_limit'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION memory_limit() IS
+    'bytes one call of pg_personalize may use for its largest structure (personalize.memory_limit, -1 = work_mem x hash_mem_multiplier)';
+
 -- Internal: raises an error naming fn's argument arg unless rel has cols.
 CREATE FUNCTION require_columns(rel regclass, cols text[], fn text, arg text)
     RETURNS void

@@ -661,3 +661,84 @@ END
 $fn$;
 COMMENT ON FUNCTION buy_again(bigint, regclass, integer, timestamptz, integer) IS
     'one customer''s replenishment list: the items they buy repeatedly, ranked by how due they are (own purchase gaps)';
+
+-- Settings: the memory limit in force, also before SHOW can see the setting --
+-- The limit in force (personalize.memory_limit, -1 resolved to work_mem x
+-- hash_mem_multiplier). Calling it also loads the library, which defines the
+-- setting: until then a fresh session has no personalize.memory_limit to SHOW.
+CREATE FUNCTION memory_limit() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'personalize_memory_limit'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION memory_limit() IS
+    'bytes one call of pg_personalize may use for its largest structure (personalize.memory_limit, -1 = work_mem x hash_mem_multiplier)';
+
+-- Least privilege: state-changing functions not EXECUTE to PUBLIC, grant_roles() --
+-- (src/sql/99_privileges.sql, docs/security.md)
+-- Only the extension's owner, and the roles grant_roles() names, call these.
+REVOKE EXECUTE ON FUNCTION decide_offer(bigint, jsonb, jsonb, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION configure_offer_context(regclass, regclass, regclass, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION snapshot_segments(text, date, regclass) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION reset_segment_map(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION customize_segment_map(text) FROM PUBLIC;
+
+-- Grants what each role needs; a NULL role is skipped, and one role may be
+-- given more than one part. Returns the statements it ran. Run it as the
+-- extension's owner (or a superuser): GRANT needs the right to grant.
+--   app:       USAGE on the schema, decide_offer (reads offers and the
+--              context configuration, writes offer_log and
+--              offer_customer_lock), reads segment_rules; every pure
+--              function, eligible_offers, explain_offer, cart_suggestions,
+--              suggestions, ... are EXECUTE to PUBLIC already.
+--   reporting: USAGE on the schema, SELECT on offers, offer_log,
+--              segment_rules, segment_history, offer_context_source
+--              (offer_uplift, the cohort functions).
+--   admin:     USAGE on the schema, edits offers and segment_rules,
+--              configure_offer_context, snapshot_segments,
+--              reset_segment_map, reads offer_log.
+-- The shop's own tables these functions read (the configured orders,
+-- customers and features tables, the rules and history tables passed to
+-- cart_suggestions and suggestions) are the shop's to grant.
+CREATE FUNCTION grant_roles(app regrole, reporting regrole DEFAULT NULL, admin regrole DEFAULT NULL)
+    RETURNS SETOF text
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    statement text;
+    statements text[] := '{}';
+BEGIN
+    IF app IS NOT NULL THEN
+        statements := statements || ARRAY[
+            format('GRANT USAGE ON SCHEMA personalize TO %s', app),
+            format('GRANT EXECUTE ON FUNCTION personalize.decide_offer(bigint, jsonb, jsonb, text, integer) TO %s', app),
+            format('GRANT SELECT ON personalize.offers, personalize.offer_context_source, personalize.segment_rules TO %s', app),
+            format('GRANT SELECT, INSERT ON personalize.offer_log TO %s', app),
+            format('GRANT SELECT, INSERT, UPDATE ON personalize.offer_customer_lock TO %s', app)];
+    END IF;
+    IF reporting IS NOT NULL THEN
+        statements := statements || ARRAY[
+            format('GRANT USAGE ON SCHEMA personalize TO %s', reporting),
+            format('GRANT SELECT ON personalize.offers, personalize.offer_log, personalize.offer_context_source, '
+                   'personalize.segment_rules, personalize.segment_history TO %s', reporting)];
+    END IF;
+    IF admin IS NOT NULL THEN
+        statements := statements || ARRAY[
+            format('GRANT USAGE ON SCHEMA personalize TO %s', admin),
+            format('GRANT SELECT, INSERT, UPDATE, DELETE ON personalize.offers TO %s', admin),
+            format('GRANT SELECT, INSERT, UPDATE, DELETE ON personalize.segment_rules, personalize.segment_rules_custom, '
+                   'personalize.segment_maps_customized, personalize.segment_history TO %s', admin),
+            format('GRANT SELECT ON personalize.segment_rules_shipped, personalize.offer_log TO %s', admin),
+            format('GRANT SELECT, INSERT, UPDATE ON personalize.offer_context_source TO %s', admin),
+            format('GRANT EXECUTE ON FUNCTION personalize.configure_offer_context(regclass, regclass, regclass, text), '
+                   'personalize.snapshot_segments(text, date, regclass), personalize.reset_segment_map(text), '
+                   'personalize.customize_segment_map(text) TO %s', admin)];
+    END IF;
+    FOREACH statement IN ARRAY statements LOOP
+        EXECUTE statement;
+        RETURN NEXT statement;
+    END LOOP;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION grant_roles(regrole, regrole, regrole) FROM PUBLIC;
+COMMENT ON FUNCTION grant_roles(regrole, regrole, regrole) IS
+    'grants an application, a reporting and an admin role what they need (NULL: skipped); returns the statements run';

@@ -26,8 +26,8 @@ public:
             const std::size_t over = used_;
             used_ -= bytes;
             throw Error(ErrorCode::OutOfMemory,
-                        std::string(what) + " needs more than " + setting_ + " (" + megabytes(limit_) + ")",
-                        "at least " + megabytes(over) + " would be in use",
+                        std::string(what) + " needs more than " + setting_ + " (" + exact_size(limit_) + ")",
+                        "at least " + at_least_size(over) + " would be in use",
                         "Raise " + setting_ + " for this session, e.g. SET " + setting_ + " = '2GB'.");
         }
     }
@@ -37,10 +37,26 @@ public:
     std::size_t peak() const { return peak_; }
     std::size_t limit() const { return limit_; }
 
-private:
-    static std::string megabytes(std::size_t bytes) {
-        return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MB";
+    // The limit exactly, in the largest unit that divides it, as PostgreSQL
+    // shows a memory setting: "64 kB", "8 MB", "1536 kB", "1000 bytes".
+    static std::string exact_size(std::size_t bytes) {
+        static const char *const units[] = {"bytes", "kB", "MB", "GB", "TB"};
+        int unit = 0;
+        while (unit < 4 && bytes != 0 && bytes % 1024 == 0) {
+            bytes /= 1024;
+            ++unit;
+        }
+        return std::to_string(bytes) + " " + units[unit];
     }
+    // A lower bound, rounded down (never more than is in use): bytes below
+    // 1 kB, kB below 1 MB, MB above.
+    static std::string at_least_size(std::size_t bytes) {
+        if (bytes < (std::size_t{1} << 10)) return std::to_string(bytes) + " bytes";
+        if (bytes < (std::size_t{1} << 20)) return std::to_string(bytes >> 10) + " kB";
+        return std::to_string(bytes >> 20) + " MB";
+    }
+
+private:
 
     std::size_t limit_;
     std::string setting_;
