@@ -77,6 +77,8 @@ rp3beta() { run_scorer "$1" rp3beta.sql -v alpha="$2" -v beta="$3" -v neighbours
 als() {
     run_scorer "ALS (64 factors, 15 iterations, regularization 0.5, alpha 5)" als.sql \
         -v factors=64 -v iterations=15 -v regularization=0.5 -v alpha=5
+    run_scorer "ALS, BM25 weights (same options)" als_bm25.sql \
+        -v factors=64 -v iterations=15 -v regularization=0.5 -v alpha=5
 }
 
 # Picks the best of a grid on the validation split (the dataset prepared
