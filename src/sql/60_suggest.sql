@@ -213,11 +213,18 @@ COMMENT ON FUNCTION ranking_metrics(bigint[], bigint[], integer) IS
 -- A scorer's whole result: recommendations (customer_id, recommended
 -- bigint[] in rank order) against relevant (customer_id, relevant bigint[]).
 -- Every customer with relevant items counts (no recommendations: zero);
--- coverage = distinct items among their first k / catalogue.
+-- coverage = distinct items among their first k / catalogue. The bias
+-- columns (Elliot's beyond-accuracy metrics) over the same first k: gini =
+-- Gini index of how often each catalogue item is recommended (0: every item
+-- equally often, near 1: a few items everywhere; items never recommended
+-- count as 0 when catalogue is given); arp = average recommendation
+-- popularity, the mean over customers of the mean popularity of their
+-- items, from popularity (item_id, popularity), e.g. the share of training
+-- customers who bought the item (NULL without it; an unlisted item counts 0).
 CREATE FUNCTION evaluate_recommendations(recommendations regclass, relevant regclass, k integer DEFAULT 10,
-                                         catalogue bigint DEFAULT NULL)
+                                         catalogue bigint DEFAULT NULL, popularity regclass DEFAULT NULL)
     RETURNS TABLE (customers bigint, precision_at_k float8, recall_at_k float8, ndcg_at_k float8,
-                   coverage float8, items_recommended bigint)
+                   coverage float8, items_recommended bigint, gini float8, arp float8)
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -249,17 +256,28 @@ BEGIN
         'WITH t AS (SELECT r.customer_id::bigint AS c, r.relevant::bigint[] AS rel FROM %s r
                     WHERE cardinality(r.relevant) > 0),
          e AS (SELECT t.c, t.rel, x.recommended::bigint[] AS rec FROM t LEFT JOIN %s x ON x.customer_id = t.c),
-         m AS (SELECT e.c, e.rec, personalize.ranking_metrics(e.rec, e.rel, $1) AS q FROM e),
-         shown AS (SELECT DISTINCT u.item FROM m, unnest(m.rec[1:$1]) AS u(item) WHERE u.item IS NOT NULL)
+         m AS MATERIALIZED (SELECT e.c, e.rec, personalize.ranking_metrics(e.rec, e.rel, $1) AS q FROM e),
+         firsts AS (SELECT DISTINCT m.c, u.item FROM m, unnest(m.rec[1:$1]) AS u(item) WHERE u.item IS NOT NULL),
+         counts AS (SELECT f.item, count(*) AS n FROM firsts f GROUP BY f.item),
+         shown AS (SELECT count(*) AS items, sum(counts.n) AS total FROM counts),
+         -- Gini over the catalogue: the items never recommended are the first (zero) counts.
+         gini AS (SELECT sum((2 * (greatest(coalesce($2, s.items), s.items) - s.items + o.r) - greatest(coalesce($2, s.items), s.items) - 1)
+                             * o.n)::float8 / (greatest(coalesce($2, s.items), s.items) * s.total) AS g
+                  FROM shown s, (SELECT counts.n, row_number() OVER (ORDER BY counts.n, counts.item) AS r FROM counts) o
+                  GROUP BY s.items, s.total),
+         arp AS (SELECT avg(per.p) AS a FROM (SELECT f.c, avg(coalesce(p.popularity::float8, 0)) AS p
+                                               FROM firsts f LEFT JOIN %s p ON p.item_id = f.item GROUP BY f.c) per)
          SELECT count(*) FILTER (WHERE (m.q).precision_at_k IS NOT NULL),
                 avg((m.q).precision_at_k), avg((m.q).recall_at_k), avg((m.q).ndcg_at_k),
-                (SELECT count(*) FROM shown)::float8 / $2, (SELECT count(*) FROM shown)
-         FROM m', relevant, recommendations)
-        USING k, catalogue;
+                (SELECT s.items FROM shown s)::float8 / $2, (SELECT s.items FROM shown s),
+                (SELECT gini.g FROM gini), CASE WHEN $3 THEN (SELECT arp.a FROM arp) END
+         FROM m', relevant, recommendations,
+        COALESCE(popularity::text, '(SELECT NULL::bigint AS item_id, NULL::float8 AS popularity WHERE false)'))
+        USING k, catalogue, popularity IS NOT NULL;
 END
 $fn$;
-COMMENT ON FUNCTION evaluate_recommendations(regclass, regclass, integer, bigint) IS
-    'mean precision@k, recall@k, nDCG@k and catalogue coverage of a scorer''s recommendation lists against relevant items';
+COMMENT ON FUNCTION evaluate_recommendations(regclass, regclass, integer, bigint, regclass) IS
+    'mean precision@k, recall@k, nDCG@k, catalogue coverage, Gini of recommendation counts and average recommendation popularity of a scorer''s lists';
 
 -- "Buy again": the items a customer buys repeatedly that are due now
 -- (docs/suggestions.md, "Buy again"), from their own purchase days only.

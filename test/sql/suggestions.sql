@@ -259,6 +259,14 @@ INSERT INTO truth VALUES (1, '{20}'), (2, '{30,31}'), (4, '{60}'), (5, '{}');
 SELECT customers, round(precision_at_k::numeric, 4) AS p, round(recall_at_k::numeric, 4) AS r,
        round(ndcg_at_k::numeric, 4) AS ndcg, coverage, items_recommended
 FROM personalize.evaluate_recommendations('recs', 'truth', 2, 100);
+-- Popularity bias over the same first k: 3 items recommended once each out of
+-- 100 (Gini (95 + 97 + 99) / 300 = 0.97; over the 3 shown items alone 0);
+-- ARP from a popularity table: customer 1 (0.5 + 0.1) / 2, customer 2 0.3.
+CREATE TEMP TABLE pop (item_id bigint, popularity float8);
+INSERT INTO pop VALUES (10, 0.5), (20, 0.1), (30, 0.3);
+SELECT round(gini::numeric, 4) AS gini, round(arp::numeric, 4) AS arp
+FROM personalize.evaluate_recommendations('recs', 'truth', 2, 100, 'pop');
+SELECT round(gini::numeric, 4) AS gini, arp FROM personalize.evaluate_recommendations('recs', 'truth', 2);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations('recs', 'truth', 0)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations('recs', 'truth', NULL)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.evaluate_recommendations(NULL, 'truth')$$);

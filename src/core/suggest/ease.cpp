@@ -50,13 +50,13 @@ void validate(const EaseOptions &options) {
         throw_invalid("ease_similarities: \"max_basket_size\" must not be negative", "Use 0 for no limit.");
 }
 
-std::size_t ease_matrix_bytes(std::size_t items) {
-    return (items * items + items * static_cast<std::size_t>(kBlock)) * sizeof(float);
+std::size_t ease_matrix_bytes(std::size_t items, unsigned threads) {
+    return (items * items + items * static_cast<std::size_t>(kBlock) * std::max(1u, threads)) * sizeof(float);
 }
 
 namespace detail {
 
-bool cholesky_in_place(float *data, std::size_t size, const Interrupt &interrupt) {
+bool cholesky_in_place(float *data, std::size_t size, const Interrupt &interrupt, const Crew &crew) {
     const auto n = static_cast<Index>(size);
     MapF a(data, n, n);
     // Right-looking blocked Cholesky: factor the diagonal block, solve the
@@ -72,49 +72,67 @@ bool cholesky_in_place(float *data, std::size_t size, const Interrupt &interrupt
         if (rest == 0) break;
         auto column = a.block(k1, k0, rest, m);
         a.block(k0, k0, m, m).triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(column);
-        for (Index c0 = k1; c0 < n; c0 += kPanel) {
-            interrupt.check();
-            const Index w = std::min(kPanel, n - c0);
+        // The panels write disjoint columns and only read `column`: one task each.
+        const auto panels = static_cast<std::size_t>((rest + kPanel - 1) / kPanel);
+        crew.run(panels, interrupt, [&](std::size_t p, const std::function<void()> &) {
+            const Index c0 = k1 + static_cast<Index>(p) * kPanel, w = std::min(kPanel, n - c0);
             a.block(c0, c0, n - c0, w).noalias() -=
                 column.bottomRows(n - c0) * column.middleRows(c0 - k1, w).transpose();
-        }
+        });
     }
     return true;
 }
 
-void inverse_from_cholesky(float *data, std::size_t size, MemoryBudget &budget, const Interrupt &interrupt) {
+void inverse_from_cholesky(float *data, std::size_t size, MemoryBudget &budget, const Interrupt &interrupt,
+                           const Crew &crew) {
     const auto n = static_cast<Index>(size);
     MapF a(data, n, n);
+    const Index width = std::min(kBlock, n);
+    const Index blocks = (n + kBlock - 1) / kBlock;
+    const auto wave = static_cast<Index>(std::min<Index>(crew.threads(), blocks));
     ChargedVector<float> buffer(budget, "ease_similarities: a column block of the inverse");
-    buffer.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(std::min(kBlock, n)));
+    buffer.resize(static_cast<std::size_t>(n) * static_cast<std::size_t>(width) * static_cast<std::size_t>(wave));
     // Column block J = [j0, j1) of P = L^-T L^-1: rows >= j0 of L^-1 E_J only
     // need L's trailing block, then L^T solves back; rows < j0 are the
     // transpose of earlier blocks. L's columns < j1 are not needed after
     // block J, so P is written over them (lower part) and mirrored into the
-    // strict upper triangle, which L never uses.
-    for (Index j0 = 0; j0 < n; j0 += kBlock) {
-        interrupt.check();
+    // strict upper triangle, which L never uses. A wave of blocks is solved
+    // at once (one per thread, into its own buffer: L is only read), then
+    // written back in order.
+    const auto solve = [&](Index j0, float *out, const std::function<void()> &poll) {
         const Index w = std::min(kBlock, n - j0), m = n - j0;
-        Eigen::Map<MatrixF> y(buffer.data(), m, w);
+        Eigen::Map<MatrixF> y(out, m, w);
         y.setZero();
         y.topRows(w).setIdentity();
         const auto l = a.block(j0, j0, m, m);
         // Forward: L y = E, by row panels (y's rows above a panel are final).
         for (Index r0 = 0; r0 < m; r0 += kPanel) {
-            interrupt.check();
+            poll();
             const Index h = std::min(kPanel, m - r0);
             if (r0 > 0) y.middleRows(r0, h).noalias() -= l.block(r0, 0, h, r0) * y.topRows(r0);
             l.block(r0, r0, h, h).triangularView<Eigen::Lower>().solveInPlace(y.middleRows(r0, h));
         }
         // Backward: L^T x = y, by row panels from the bottom.
         for (Index r1 = m; r1 > 0; r1 -= std::min(kPanel, r1)) {
-            interrupt.check();
+            poll();
             const Index h = std::min(kPanel, r1), r0 = r1 - h;
             if (r1 < m) y.middleRows(r0, h).noalias() -= l.block(r1, r0, m - r1, h).transpose() * y.bottomRows(m - r1);
             l.block(r0, r0, h, h).triangularView<Eigen::Lower>().transpose().solveInPlace(y.middleRows(r0, h));
         }
-        a.block(j0, j0, m, w) = y;
-        if (m > w) a.block(j0, j0 + w, w, m - w) = y.bottomRows(m - w).transpose();
+    };
+    const std::size_t stride = static_cast<std::size_t>(n) * static_cast<std::size_t>(width);
+    for (Index first = 0; first < blocks; first += wave) {
+        interrupt.check();
+        const Index count = std::min(wave, blocks - first);
+        crew.run(static_cast<std::size_t>(count), interrupt, [&](std::size_t b, const std::function<void()> &poll) {
+            solve((first + static_cast<Index>(b)) * kBlock, buffer.data() + b * stride, poll);
+        });
+        for (Index b = 0; b < count; ++b) {
+            const Index j0 = (first + b) * kBlock, w = std::min(kBlock, n - j0), m = n - j0;
+            const Eigen::Map<MatrixF> y(buffer.data() + static_cast<std::size_t>(b) * stride, m, w);
+            a.block(j0, j0, m, w) = y;
+            if (m > w) a.block(j0, j0 + w, w, m - w) = y.bottomRows(m - w).transpose();
+        }
     }
 }
 
@@ -152,7 +170,7 @@ SimilarityStats ease_similarities(const mining::BasketCollection &baskets, const
     const std::string matrix_what = "ease_similarities: the " + std::to_string(items) + " x " +
                                     std::to_string(items) + " item matrix (float32)";
     try {
-        budget.charge(ease_matrix_bytes(items), matrix_what.c_str());
+        budget.charge(ease_matrix_bytes(items, options.threads), matrix_what.c_str());
     } catch (const Error &e) {
         if (e.code() == ErrorCode::OutOfMemory) too_large(e, items);
         throw;
@@ -161,7 +179,7 @@ SimilarityStats ease_similarities(const mining::BasketCollection &baskets, const
         MemoryBudget &budget;
         std::size_t bytes;
         ~Release() { budget.release(bytes); }
-    } release{budget, ease_matrix_bytes(items)};
+    } release{budget, ease_matrix_bytes(items, options.threads)};
     const auto n = static_cast<Index>(items);
     MatrixF a(n, n);
     for (Index j = 0; j < n; ++j) {
@@ -195,10 +213,11 @@ SimilarityStats ease_similarities(const mining::BasketCollection &baskets, const
         throw Error(e.code(), message, e.detail(), e.hint());
     }
 
-    if (!detail::cholesky_in_place(a.data(), items, interrupt))
+    const Crew crew(options.threads);
+    if (!detail::cholesky_in_place(a.data(), items, interrupt, crew))
         throw_invalid("ease_similarities: the regularised Gram matrix is not positive definite in float32",
                       "Raise \"lambda\".");
-    detail::inverse_from_cholesky(a.data(), items, budget, interrupt);
+    detail::inverse_from_cholesky(a.data(), items, budget, interrupt, crew);
 
     // Rows of B: B[i][j] = -P[j][i] / P[j][j] (P symmetric: column i).
     const CoOccurrence walk(prepared, budget, interrupt, "ease_similarities: the co-occurrence index");

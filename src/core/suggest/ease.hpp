@@ -22,6 +22,7 @@
 #include "core/common/interrupt.hpp"
 #include "core/common/memory_budget.hpp"
 #include "core/mining/baskets.hpp"
+#include "core/suggest/crew.hpp"
 #include "core/suggest/item_similarity.hpp"
 
 namespace personalize::suggest {
@@ -31,14 +32,15 @@ struct EaseOptions {
     std::int64_t neighbours = 50;      // >= 1: best positive weights kept per item
     std::int64_t min_count = 2;        // >= 1: items in fewer baskets are left out
     std::int64_t max_basket_size = 0;  // > 0: baskets with more items are skipped (0: none)
+    unsigned threads = 1;              // >= 1: threads for the dense algebra (core/suggest/crew.hpp)
 };
 
 // InvalidParameter naming "lambda", "neighbours", "min_count", "max_basket_size".
 void validate(const EaseOptions &options);
 
 // Bytes EASE needs for `items` items beyond the baskets: the matrix and one
-// column block of the inverse.
-std::size_t ease_matrix_bytes(std::size_t items);
+// column block of the inverse per thread.
+std::size_t ease_matrix_bytes(std::size_t items, unsigned threads = 1);
 
 // Emits the rows item by item (ascending id): the item's own row (score 0:
 // EASE's zero diagonal; together = baskets holding the item), then its
@@ -55,8 +57,9 @@ namespace detail {
 // (symmetric positive definite, lower triangle read) becomes L with
 // a = L L^T; false when a pivot is not positive. inverse_from_cholesky: from
 // L in the lower triangle, a becomes the full symmetric (L L^T)^-1.
-bool cholesky_in_place(float *a, std::size_t n, const Interrupt &interrupt);
-void inverse_from_cholesky(float *a, std::size_t n, MemoryBudget &budget, const Interrupt &interrupt);
+bool cholesky_in_place(float *a, std::size_t n, const Interrupt &interrupt, const Crew &crew = Crew(1));
+void inverse_from_cholesky(float *a, std::size_t n, MemoryBudget &budget, const Interrupt &interrupt,
+                           const Crew &crew = Crew(1));
 }  // namespace detail
 
 }  // namespace personalize::suggest

@@ -2,7 +2,9 @@
 // max_basket_size) and personalize.rp3beta_similarities(baskets, alpha, beta,
 // neighbours, min_count, max_basket_size): the EASE and RP3beta models as the
 // rows item_similarities() makes, so suggestions() serves any of them.
+#include <algorithm>
 #include <string_view>
+#include <thread>
 
 #include "core/mining/baskets.hpp"
 #include "core/suggest/ease.hpp"
@@ -13,6 +15,7 @@
 #include "pg/common/varlena.hpp"
 
 extern "C" {
+#include "optimizer/cost.h"
 #include "utils/tuplestore.h"
 }
 
@@ -57,6 +60,15 @@ void report(const char *function, const SimilarityStats &stats, long long max_ba
                             stats.peak_bytes / 1048576.0)));
 }
 
+// EASE's dense algebra runs on the backend's thread plus as many helper
+// threads as a parallel query could use workers (max_parallel_workers_per_gather;
+// 0: the backend alone), at most one per core.
+unsigned ease_threads() {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    const int workers = std::max(0, max_parallel_workers_per_gather);
+    return std::min(cores, 1u + static_cast<unsigned>(workers));
+}
+
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_ease_similarities) {
@@ -69,6 +81,7 @@ PERSONALIZE_FUNCTION(personalize_ease_similarities) {
     options.min_count = args.int8(kMinCount, "min_count");
     options.max_basket_size =
         args.is_null(kMaxBasketSize) ? 0 : args.int4(kMaxBasketSize, "max_basket_size").at_least(1).value();
+    options.threads = ease_threads();
     pg::cpp([&] { personalize::suggest::validate(options); });
     const SimilarityStats stats = run_model(fcinfo, args, [&](const auto &baskets, auto &budget, const auto &emit) {
         return personalize::suggest::ease_similarities(baskets, options, budget, pg::interrupt(), emit);

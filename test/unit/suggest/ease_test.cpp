@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <random>
@@ -138,9 +139,12 @@ TEST(Ease, RowsOrderedAndTruncatedWithCounts) {
     }
 }
 
-TEST(Ease, BlockedFactorAndInverseMatchDouble) {
+class EaseThreads : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(EaseThreads, BlockedFactorAndInverseMatchDouble) {
     // Larger than one block and one panel, so every blocked path runs.
-    const std::size_t n = 700;
+    const std::size_t n = 1100;
+    const Crew crew(GetParam());
     std::mt19937 rng(3);
     std::uniform_real_distribution<double> u(-1.0, 1.0);
     Eigen::MatrixXd m(static_cast<Eigen::Index>(n), 40);
@@ -150,12 +154,82 @@ TEST(Ease, BlockedFactorAndInverseMatchDouble) {
     spd.diagonal().array() += 5.0;
     Eigen::MatrixXf a = spd.cast<float>();
     MemoryBudget budget;
-    ASSERT_TRUE(detail::cholesky_in_place(a.data(), n, Interrupt()));
-    detail::inverse_from_cholesky(a.data(), n, budget, Interrupt());
+    ASSERT_TRUE(detail::cholesky_in_place(a.data(), n, Interrupt(), crew));
+    detail::inverse_from_cholesky(a.data(), n, budget, Interrupt(), crew);
     const Eigen::MatrixXd want = spd.inverse();
     const double scale = want.cwiseAbs().maxCoeff();
     EXPECT_LT((a.cast<double>() - want).cwiseAbs().maxCoeff(), 1e-4 * scale);
     EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST_P(EaseThreads, SameRowsAsOneThread) {
+    const auto baskets = random_baskets(2000, 600, 21);
+    EaseOptions options;
+    options.min_count = 1;
+    options.lambda = 30;
+    options.neighbours = 10;
+    const auto one = rows_of(collection(baskets), options);
+    options.threads = GetParam();
+    const auto many = rows_of(collection(baskets), options);
+    ASSERT_EQ(one.size(), many.size());
+    for (std::size_t r = 0; r < one.size(); ++r) {
+        EXPECT_EQ(one[r].item, many[r].item);
+        EXPECT_EQ(one[r].neighbour, many[r].neighbour);
+        EXPECT_EQ(one[r].score, many[r].score) << "the same blocks in the same order: bit-identical";
+    }
+}
+
+TEST_P(EaseThreads, CancelsWithHelpersRunning) {
+    static int calls = 0;
+    calls = 0;
+    const Interrupt interrupt([] { return ++calls > 40; });
+    MemoryBudget budget;
+    EaseOptions o;
+    o.min_count = 1;
+    o.threads = GetParam();
+    try {
+        ease_similarities(collection(random_baskets(3000, 900, 9)), o, budget, interrupt, [](const SimilarityRow &) {});
+        FAIL() << "not cancelled";
+    } catch (const Error &e) {
+        EXPECT_EQ(e.code(), ErrorCode::Canceled);
+    }
+    EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST_P(EaseThreads, CancelInsideTheFactorAndTheInverse) {
+    const std::size_t n = 1300;
+    Eigen::MatrixXf a = Eigen::MatrixXf::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+    static int calls = 0;
+    for (const int after : {3, 12}) {
+        calls = 0;
+        static int limit = 0;
+        limit = after;
+        const Interrupt interrupt([] { return ++calls > limit; });
+        MemoryBudget budget;
+        EXPECT_THROW(
+            {
+                detail::cholesky_in_place(a.data(), n, interrupt, Crew(GetParam()));
+                detail::inverse_from_cholesky(a.data(), n, budget, interrupt, Crew(GetParam()));
+            },
+            Error);
+        EXPECT_EQ(budget.used(), 0u);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, EaseThreads, ::testing::Values(1u, 2u, 3u));
+
+TEST(Crew, RunsEveryTaskOnceAndRethrowsTheFirstError) {
+    for (const unsigned threads : {1u, 2u, 4u}) {
+        std::vector<std::atomic<int>> seen(100);
+        Crew(threads).run(100, Interrupt(), [&](std::size_t i, const std::function<void()> &) { ++seen[i]; });
+        for (const auto &s : seen) EXPECT_EQ(s.load(), 1);
+        EXPECT_THROW(Crew(threads).run(100, Interrupt(),
+                                       [&](std::size_t i, const std::function<void()> &poll) {
+                                           poll();
+                                           if (i == 37) throw Error(ErrorCode::Internal, "task 37");
+                                       }),
+                     Error);
+    }
 }
 
 TEST(Ease, NotPositiveDefiniteIsReported) {

@@ -17,6 +17,10 @@ WHERE EXISTS (SELECT 1 FROM eval.train t WHERE t.customer_id = l.customer_id)
   AND NOT EXISTS (SELECT 1 FROM eval.excluded x WHERE x.customer_id = l.customer_id AND x.item_id = l.item_id)
 GROUP BY l.customer_id;
 CREATE TABLE eval.customers AS SELECT customer_id FROM eval.relevant;
+-- Popularity for ARP: the share of training customers who bought the item.
+CREATE TABLE eval.popularity AS
+SELECT item_id, count(DISTINCT customer_id)::float8 / (SELECT count(DISTINCT customer_id) FROM eval.train) AS popularity
+FROM eval.train GROUP BY item_id;
 CREATE TABLE eval.info AS
 SELECT :'dataset'::text AS dataset, (SELECT count(DISTINCT item_id) FROM eval.train) AS catalogue;
 ANALYZE eval.relevant;
