@@ -17,16 +17,24 @@
 --   sessions    customer_id, pages_viewed, items_in_cart (integer types),
 --               started_at, ended_at timestamptz, cart_value (a number),
 --               exit_intent, converted boolean                     (optional)
+-- The tables are kept by schema-qualified name, not as regclass: every
+-- refresh resolves and checks them again, so a table the shop's ETL drops
+-- and creates anew is followed (a regclass would keep the dropped OID).
 CREATE TABLE shop_source (
     singleton     boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    orders        regclass NOT NULL,
-    order_lines   regclass NOT NULL,
-    customers     regclass,
-    products      regclass,
-    sessions      regclass,
+    orders        text NOT NULL,
+    order_lines   text NOT NULL,
+    customers     text,
+    products      text,
+    sessions      text,
     configured_at timestamptz NOT NULL DEFAULT now()
 );
-COMMENT ON TABLE shop_source IS 'the shop''s tables the pipeline reads (configure_shop())';
+COMMENT ON TABLE shop_source IS 'the shop''s tables the pipeline reads, by qualified name (configure_shop())';
+
+-- The configured tables, resolved (configured_shop()).
+CREATE TYPE shop_tables AS (orders regclass, order_lines regclass, customers regclass, products regclass,
+                            sessions regclass);
+COMMENT ON TYPE shop_tables IS 'the configured shop tables, resolved to the relations they name now';
 SELECT pg_catalog.pg_extension_config_dump('personalize.shop_source', '');
 
 -- Every setting the pipeline knows, with its default.
@@ -286,6 +294,33 @@ $fn$;
 COMMENT ON FUNCTION check_shop_table(text, text, regclass, text[], text[]) IS
     'internal: the column and type checks of configure_shop()';
 
+-- Internal: the column checks of every configured table (see shop_source).
+CREATE FUNCTION check_shop_tables(fn text, t personalize.shop_tables)
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM personalize.check_shop_table(fn, 'orders', t.orders,
+        ARRAY['order_id id', 'customer_id id', 'ordered_at timestamptz', 'status text', 'total number']);
+    PERFORM personalize.check_shop_table(fn, 'order_lines', t.order_lines, ARRAY['order_id id', 'product_id id']);
+    IF t.customers IS NOT NULL THEN
+        PERFORM personalize.check_shop_table(fn, 'customers', t.customers, ARRAY['customer_id id'],
+                                             ARRAY['signed_up_at timestamptz']);
+    END IF;
+    IF t.products IS NOT NULL THEN
+        PERFORM personalize.check_shop_table(fn, 'products', t.products, ARRAY['product_id id'],
+                                             ARRAY['category text', 'rebuyable boolean']);
+    END IF;
+    IF t.sessions IS NOT NULL THEN
+        PERFORM personalize.check_shop_table(fn, 'sessions', t.sessions,
+            ARRAY['customer_id id', 'started_at timestamptz', 'ended_at timestamptz', 'pages_viewed id',
+                  'items_in_cart id', 'cart_value number', 'exit_intent boolean', 'converted boolean']);
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION check_shop_tables(text, personalize.shop_tables) IS 'internal: the checks of every configured table';
+
 -- Configures the pipeline: checks the shop's tables (see shop_source),
 -- stores them, writes every setting (given in `settings` as
 -- {"key": value}; the others keep their current value, else the default),
@@ -305,23 +340,8 @@ DECLARE
     unknown text;
     seg_map text;
 BEGIN
-    PERFORM personalize.check_shop_table('configure_shop', 'orders', orders,
-        ARRAY['order_id id', 'customer_id id', 'ordered_at timestamptz', 'status text', 'total number']);
-    PERFORM personalize.check_shop_table('configure_shop', 'order_lines', order_lines,
-        ARRAY['order_id id', 'product_id id']);
-    IF customers IS NOT NULL THEN
-        PERFORM personalize.check_shop_table('configure_shop', 'customers', customers,
-            ARRAY['customer_id id'], ARRAY['signed_up_at timestamptz']);
-    END IF;
-    IF products IS NOT NULL THEN
-        PERFORM personalize.check_shop_table('configure_shop', 'products', products,
-            ARRAY['product_id id'], ARRAY['category text', 'rebuyable boolean']);
-    END IF;
-    IF sessions IS NOT NULL THEN
-        PERFORM personalize.check_shop_table('configure_shop', 'sessions', sessions,
-            ARRAY['customer_id id', 'started_at timestamptz', 'ended_at timestamptz', 'pages_viewed id',
-                  'items_in_cart id', 'cart_value number', 'exit_intent boolean', 'converted boolean']);
-    END IF;
+    PERFORM personalize.check_shop_tables('configure_shop',
+                                          ROW(orders, order_lines, customers, products, sessions)::personalize.shop_tables);
     IF settings IS NOT NULL AND jsonb_typeof(settings) <> 'object' THEN
         RAISE EXCEPTION 'configure_shop: "settings" must be a jsonb object {"setting": value, ...}'
             USING ERRCODE = 'invalid_parameter_value';
@@ -342,7 +362,7 @@ BEGIN
                                                 ELSE jsonb_build_object('currency', currency) END;
 
     INSERT INTO personalize.shop_source AS s (orders, order_lines, customers, products, sessions)
-    VALUES (orders, order_lines, customers, products, sessions)
+    VALUES (orders::text, order_lines::text, customers::text, products::text, sessions::text)  -- qualified: search_path is pg_catalog
     ON CONFLICT (singleton) DO UPDATE
         SET orders = excluded.orders, order_lines = excluded.order_lines, customers = excluded.customers,
             products = excluded.products, sessions = excluded.sessions, configured_at = now();
@@ -365,14 +385,18 @@ $fn$;
 COMMENT ON FUNCTION configure_shop(regclass, regclass, regclass, regclass, regclass, text, jsonb) IS
     'configures the pipeline: the shop''s tables (checked), its settings, and the offer contexts';
 
--- Internal: the source row; an error when no shop is configured.
-CREATE FUNCTION configured_shop(fn text)
-    RETURNS personalize.shop_source
+-- Internal: the configured tables as they resolve now; an error when no
+-- shop is configured or a table no longer exists; with `checked`, their
+-- columns are checked again.
+CREATE FUNCTION configured_shop(fn text, checked boolean DEFAULT false)
+    RETURNS personalize.shop_tables
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     src personalize.shop_source;
+    t personalize.shop_tables;
+    missing text;
 BEGIN
     SELECT * INTO src FROM personalize.shop_source;
     IF NOT FOUND THEN
@@ -380,10 +404,25 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Call personalize.configure_shop(orders => ..., order_lines => ...) first.';
     END IF;
-    RETURN src;
+    t := ROW(to_regclass(src.orders), to_regclass(src.order_lines), to_regclass(src.customers),
+             to_regclass(src.products), to_regclass(src.sessions));
+    SELECT string_agg(format('"%s" (%s)', x.arg, x.name), ', ') INTO missing
+    FROM (VALUES ('orders', src.orders, t.orders), ('order_lines', src.order_lines, t.order_lines),
+                 ('customers', src.customers, t.customers), ('products', src.products, t.products),
+                 ('sessions', src.sessions, t.sessions)) x(arg, name, rel)
+    WHERE x.name IS NOT NULL AND x.rel IS NULL;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION '%: the configured table % no longer exists', fn, missing
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create it again, or call personalize.configure_shop() with the shop''s tables.';
+    END IF;
+    IF checked THEN
+        PERFORM personalize.check_shop_tables(fn, t);
+    END IF;
+    RETURN t;
 END
 $fn$;
-COMMENT ON FUNCTION configured_shop(text) IS 'internal: the configured shop_source row, else an error';
+COMMENT ON FUNCTION configured_shop(text, boolean) IS 'internal: the configured tables, resolved (and checked), else an error';
 
 -- Internal: the configured completed orders up to $1 as SQL (order_id,
 -- customer_id bigint, ordered_at, total float8).
@@ -395,8 +434,7 @@ AS $fn$
     SELECT format('SELECT o.order_id::bigint AS order_id, o.customer_id::bigint AS customer_id, o.ordered_at,
                           o.total::float8 AS total
                    FROM %s o WHERE o.status = ANY (%L::text[]) AND o.ordered_at <= $1 AND o.customer_id IS NOT NULL',
-                  s.orders, personalize.shop_setting('completed_statuses'))
-    FROM personalize.shop_source s
+                  (personalize.configured_shop('refresh')).orders, personalize.shop_setting('completed_statuses'))
 $fn$;
 COMMENT ON FUNCTION completed_orders_sql() IS 'internal: the SQL of the completed orders up to $1';
 
@@ -783,7 +821,7 @@ CREATE FUNCTION refresh_customer_profiles(as_of timestamptz, holdout_from timest
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    src personalize.shop_source := personalize.configured_shop('refresh');
+    src personalize.shop_tables := personalize.configured_shop('refresh');
     unit interval := personalize.shop_setting('time_unit')::interval;
     unit_days float8 := extract(epoch FROM personalize.shop_setting('time_unit')::interval) / 86400;
     draws integer := personalize.shop_setting('clv_interval_draws')::integer;
@@ -880,7 +918,7 @@ CREATE FUNCTION refresh_purchase_history(as_of timestamptz, holdout_from timesta
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    src personalize.shop_source := personalize.configured_shop('refresh');
+    src personalize.shop_tables := personalize.configured_shop('refresh');
     items bigint := 0;
     cols text;
 BEGIN
@@ -919,7 +957,7 @@ CREATE FUNCTION refresh_product_rules(as_of timestamptz, holdout_from timestampt
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    src personalize.shop_source := personalize.configured_shop('refresh');
+    src personalize.shop_tables := personalize.configured_shop('refresh');
     min_count bigint := personalize.shop_setting('rules_min_count')::bigint;
     per_item integer := personalize.shop_setting('rules_per_item')::integer;
     orders bigint;
@@ -959,7 +997,7 @@ CREATE FUNCTION evaluate_suggestions(as_of timestamptz, holdout_from timestamptz
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    src personalize.shop_source := personalize.configured_shop('refresh');
+    src personalize.shop_tables := personalize.configured_shop('refresh');
     model record;
     popular record;
     n_customers bigint;
@@ -1084,7 +1122,7 @@ CREATE FUNCTION refresh_propensity(as_of timestamptz, holdout_from timestamptz, 
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    src personalize.shop_source := personalize.configured_shop('refresh');
+    src personalize.shop_tables := personalize.configured_shop('refresh');
     l2 float8 := personalize.shop_setting('propensity_l2')::float8;
     model jsonb;
     holdout jsonb;
@@ -1211,10 +1249,11 @@ DECLARE
     e_detail text;
     e_hint text;
     memory_limit text := current_setting('personalize.memory_limit', true);
+    tables personalize.shop_tables;
 BEGIN
     stages := '[]';
     BEGIN
-        PERFORM personalize.configured_shop('refresh');
+        tables := personalize.configured_shop('refresh', true);
         IF cardinality(models) = 0 OR array_position(models, NULL) IS NOT NULL THEN
             RAISE EXCEPTION 'refresh: "models" must be NULL (all) or a non-empty list of model names'
                 USING ERRCODE = 'invalid_parameter_value';
@@ -1242,6 +1281,15 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM personalize.segment_rules r WHERE r.map = personalize.shop_setting('segment_map')) THEN
             RAISE EXCEPTION 'refresh: setting "segment_map" % is not a map in personalize.segment_rules',
                 quote_literal(personalize.shop_setting('segment_map')) USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        -- The offer contexts follow recreated tables too (when configure_shop set them).
+        IF EXISTS (SELECT 1 FROM personalize.offer_context_source o
+                   WHERE o.features = 'personalize.customer_profile_features'::regclass
+                     AND ((o.orders, o.customers) IS DISTINCT FROM (tables.orders, tables.customers)
+                          OR o.currency <> personalize.shop_setting('currency'))) THEN
+            PERFORM personalize.configure_offer_context(tables.orders, tables.customers,
+                                                        'personalize.customer_profile_features',
+                                                        personalize.shop_setting('currency'));
         END IF;
         PERFORM set_config('TimeZone', personalize.shop_setting('time_zone'), true);
         PERFORM set_config('personalize.memory_limit', personalize.shop_setting('memory_limit'), true);
