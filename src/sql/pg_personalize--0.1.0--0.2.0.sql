@@ -994,6 +994,10 @@ BEGIN
                    (SELECT parameters FROM personalize.models WHERE name = 'spend') AS gg,
                    (SELECT parameters FROM personalize.models WHERE name = 'rfm') AS bp,
                    (SELECT parameters FROM personalize.models WHERE name = 'kmeans') AS km),
+        -- segment() of every score cell once, instead of once per customer.
+        cells AS (
+            SELECT cr, cf, cm, personalize.segment($2, cr, cf, cm) AS segment
+            FROM generate_series(1, 5) cr, generate_series(1, 5) cf, generate_series(1, 5) cm),
         prev AS (
             SELECT h.customer_id, h.segment FROM personalize.segment_history h
             WHERE h.map = $2 AND h.as_of = (SELECT max(x.as_of) FROM personalize.segment_history x
@@ -1031,12 +1035,13 @@ BEGIN
                p.signed_up_at, coalesce(p.orders, 0), p.first_order_at, p.last_order_at,
                extract(epoch FROM $1 - p.last_order_at) / 86400,
                p.frequency, p.recency, p.age, p.monetary, coalesce(p.total, 0),
-               p.r, p.f, p.m, personalize.segment($2, p.r, p.f, p.m), prev.segment, p.cluster,
+               p.r, p.f, p.m, cells.segment, prev.segment, p.cluster,
                p.p_alive, 1 - p.p_alive, p.e30, p.e90, p.e365, p.clv,
                p.clv_lower, p.clv_upper,
                CASE WHEN p.next_in < 'Infinity' THEN $1 + p.next_in * $10 END,
                $1, now()
-        FROM p LEFT JOIN prev ON prev.customer_id = p.customer_id$q$,
+        FROM p LEFT JOIN prev ON prev.customer_id = p.customer_id
+        LEFT JOIN cells ON cells.cr = p.r AND cells.cf = p.f AND cells.cm = p.m$q$,
         CASE WHEN src.customers IS NULL THEN ''
              ELSE format('UNION SELECT c.customer_id::bigint FROM %s c WHERE c.customer_id IS NOT NULL', src.customers) END,
         CASE WHEN has_signup THEN 'c.signed_up_at' ELSE 'NULL::timestamptz' END,
@@ -1057,15 +1062,22 @@ END
 $fn$;
 COMMENT ON FUNCTION refresh_customer_profiles(timestamptz, timestamptz) IS 'refresh stage: customer_profiles';
 
--- Today's segments into segment_history (snapshot_segments).
+-- Today's segments into segment_history, replacing that day's snapshot of
+-- the map: what snapshot_segments(map, as_of, 'personalize.customer_profiles')
+-- writes, from the segments the profiles already hold.
 CREATE FUNCTION refresh_segment_history(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    seg_map text := personalize.shop_setting('segment_map');
 BEGIN
-    rows := personalize.snapshot_segments(personalize.shop_setting('segment_map'), as_of::date,
-                                          'personalize.customer_profiles');
-    quality := jsonb_build_object('map', personalize.shop_setting('segment_map'), 'as_of', as_of::date);
+    DELETE FROM personalize.segment_history h WHERE h.as_of = refresh_segment_history.as_of::date AND h.map = seg_map;
+    INSERT INTO personalize.segment_history (as_of, map, customer_id, segment)
+    SELECT refresh_segment_history.as_of::date, seg_map, p.customer_id, p.segment
+    FROM personalize.customer_profiles p WHERE p.segment IS NOT NULL;
+    GET DIAGNOSTICS rows = ROW_COUNT;
+    quality := jsonb_build_object('map', seg_map, 'as_of', as_of::date);
 END
 $fn$;
 COMMENT ON FUNCTION refresh_segment_history(timestamptz, timestamptz) IS 'refresh stage: the segment snapshot';
@@ -1251,7 +1263,10 @@ END
 $fn$;
 COMMENT ON FUNCTION refresh_item_similarities(timestamptz, timestamptz) IS 'refresh stage: item similarities and their holdout check';
 
--- Best sellers per segment of customer_profiles and overall.
+-- Best sellers per segment of customer_profiles and overall: the rows
+-- popular_items('personalize.purchase_history', 'personalize.customer_profiles', k)
+-- gives, counted without its DISTINCT passes (purchase_history already has
+-- one row per customer and item).
 CREATE FUNCTION refresh_popular_items(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
@@ -1260,9 +1275,26 @@ DECLARE
     k integer := personalize.shop_setting('popular_k')::integer;
 BEGIN
     DELETE FROM personalize.popular_items;
+    WITH buyers AS (
+        SELECT p.segment, h.item_id
+        FROM personalize.purchase_history h JOIN personalize.customer_profiles p USING (customer_id)),
+    counts AS (
+        SELECT NULL::text AS segment, h.item_id, count(*) AS buyers FROM personalize.purchase_history h GROUP BY h.item_id
+        UNION ALL
+        SELECT b.segment, b.item_id, count(*) FROM buyers b WHERE b.segment IS NOT NULL GROUP BY b.segment, b.item_id),
+    sizes AS (
+        SELECT NULL::text AS segment, count(DISTINCT h.customer_id) AS n FROM personalize.purchase_history h
+        UNION ALL
+        SELECT p.segment, count(*) FROM personalize.customer_profiles p
+        WHERE p.segment IS NOT NULL
+          AND EXISTS (SELECT 1 FROM personalize.purchase_history h WHERE h.customer_id = p.customer_id)
+        GROUP BY p.segment),
+    ranked AS (
+        SELECT c.segment, c.item_id, c.buyers::float8 / z.n AS score, c.buyers,
+               row_number() OVER (PARTITION BY c.segment ORDER BY c.buyers DESC, c.item_id) AS r
+        FROM counts c JOIN sizes z ON z.segment IS NOT DISTINCT FROM c.segment)
     INSERT INTO personalize.popular_items (segment, item_id, score, buyers)
-    SELECT p.segment, p.item_id, p.score, p.buyers
-    FROM personalize.popular_items('personalize.purchase_history', 'personalize.customer_profiles', k) p;
+    SELECT r.segment, r.item_id, r.score, r.buyers FROM ranked r WHERE r.r <= k;
     GET DIAGNOSTICS rows = ROW_COUNT;
     quality := jsonb_build_object('segments', (SELECT count(DISTINCT p.segment) FROM personalize.popular_items p));
     PERFORM personalize.store_model('popular_items', jsonb_build_object('k', k), as_of,

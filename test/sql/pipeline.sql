@@ -144,6 +144,18 @@ SELECT (SELECT count(*) FROM personalize.product_rules WHERE antecedent = '{}') 
        (SELECT count(*) FROM personalize.shop_items) AS items,
        (SELECT count(*) FROM personalize.segment_history WHERE as_of = '2026-01-01' AND map = 'rf_grid') AS snapshot;
 
+-- The set-based stages write what the general functions give.
+SELECT (SELECT count(*) FROM (
+            SELECT segment, item_id, score, buyers FROM personalize.popular_items
+            EXCEPT ALL
+            SELECT * FROM personalize.popular_items('personalize.purchase_history', 'personalize.customer_profiles', 50)) x)
+       AS popular_rows_differing,
+       (SELECT count(*) FROM (
+            SELECT customer_id, segment FROM personalize.segment_history WHERE as_of = '2026-01-01'
+            EXCEPT ALL
+            SELECT customer_id, personalize.segment('rf_grid', r, f, m) FROM personalize.customer_profiles
+            WHERE r IS NOT NULL) x) AS snapshot_rows_differing;
+
 -- Serving without regclass arguments: the same answers as the regclass forms.
 SELECT lifecycle_stage, orders, segment FROM personalize.customer_profile(1);
 SELECT count(*) AS unknown_customer FROM personalize.customer_profile(-1);
