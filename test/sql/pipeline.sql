@@ -258,6 +258,25 @@ BEGIN;
 SELECT count(*) AS stages FROM personalize.refresh(ARRAY['product_rules']);
 ROLLBACK;
 SELECT count(*) AS runs FROM personalize.refresh_runs;
+-- Twice in one transaction (the stages' temporary tables are made again).
+BEGIN;
+SELECT stage, rows, quality -> 'holdout' ->> 'customers' AS holdout_customers
+FROM personalize.refresh(ARRAY['item_similarities']);
+SELECT stage, rows, quality -> 'holdout' ->> 'customers' AS holdout_customers
+FROM personalize.refresh(ARRAY['item_similarities']);
+COMMIT;
+-- statement_timeout in the middle of a refresh: PostgreSQL's error, the
+-- previous models stay.
+CREATE TEMP TABLE before_timeout AS SELECT max(refreshed_at) AS refreshed_at FROM personalize.customer_profiles;
+-- (a full refresh of the tiny shop takes about 1 s; which stage is hit varies)
+SET statement_timeout = '150ms';
+\set VERBOSITY sqlstate
+SELECT count(*) FROM personalize.refresh();
+\set VERBOSITY default
+RESET statement_timeout;
+SELECT max(refreshed_at) = (SELECT refreshed_at FROM before_timeout) AS profiles_unchanged
+FROM personalize.customer_profiles;
+
 -- The refresh's time zone does not leak into the caller's session.
 SET TimeZone = 'America/New_York';
 UPDATE personalize.shop_settings SET value = 'Europe/London' WHERE key = 'time_zone';
