@@ -557,14 +557,14 @@ CREATE TABLE purchase_history (
     customer_id bigint NOT NULL,
     item_id     bigint NOT NULL,
     bought_at   timestamptz NOT NULL,
-    orders      bigint NOT NULL,
+    lines       bigint NOT NULL,
     PRIMARY KEY (customer_id, item_id)
 );
 COMMENT ON TABLE purchase_history IS 'each customer''s bought items from completed orders up to as_of (refresh())';
 COMMENT ON COLUMN purchase_history.customer_id IS 'the customer';
 COMMENT ON COLUMN purchase_history.item_id IS 'a product the customer bought';
 COMMENT ON COLUMN purchase_history.bought_at IS 'the latest completed order with it';
-COMMENT ON COLUMN purchase_history.orders IS 'completed orders with it';
+COMMENT ON COLUMN purchase_history.lines IS 'order lines of completed orders with it';
 SELECT pg_catalog.pg_extension_config_dump('personalize.purchase_history', '');
 
 CREATE TABLE shop_items (
@@ -935,8 +935,8 @@ DECLARE
     cols text;
 BEGIN
     DELETE FROM personalize.purchase_history;
-    EXECUTE format('INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, orders)
-                    SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(DISTINCT o.order_id)
+    EXECUTE format('INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines)
+                    SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*)
                     FROM (%s) o JOIN %s l ON l.order_id = o.order_id
                     WHERE l.product_id IS NOT NULL
                     GROUP BY 1, 2', personalize.completed_orders_sql(), src.order_lines)
@@ -1169,17 +1169,31 @@ BEGIN
     PERFORM personalize.drop_temp_tables(ARRAY['personalize_refresh_sessions']);
     CREATE TEMP TABLE personalize_refresh_sessions (started_at timestamptz, converted boolean, features float8[])
         ON COMMIT DROP;
+    -- Each session's prior completed orders from one sort of orders and
+    -- sessions together (a session before an order at the same time).
     EXECUTE format($q$
+        WITH ev AS (
+            SELECT o.customer_id, o.ordered_at AS at, 1 AS is_order, NULL::timestamptz AS ended_at,
+                   NULL::integer AS pages_viewed, NULL::integer AS items_in_cart, NULL::float8 AS cart_value,
+                   NULL::boolean AS exit_intent, NULL::boolean AS converted
+            FROM (%s) o
+            UNION ALL
+            SELECT s.customer_id::bigint, s.started_at, 0, s.ended_at, s.pages_viewed::integer, s.items_in_cart::integer,
+                   s.cart_value::float8, s.exit_intent, s.converted
+            FROM %s s WHERE s.started_at <= $1 AND s.converted IS NOT NULL),
+        h AS (
+            SELECT ev.*, sum(ev.is_order) OVER w AS prior_orders,
+                   max(CASE WHEN ev.is_order = 1 THEN ev.at END) OVER w AS last_order_at
+            FROM ev
+            WINDOW w AS (PARTITION BY ev.customer_id ORDER BY ev.at, ev.is_order ROWS UNBOUNDED PRECEDING))
         INSERT INTO pg_temp.personalize_refresh_sessions
-        SELECT s.started_at, s.converted,
+        SELECT h.at, h.converted,
                personalize.session_features(
-                   s.pages_viewed::integer, s.items_in_cart::integer, s.cart_value::float8,
-                   extract(epoch FROM s.ended_at - s.started_at)::float8, s.exit_intent, s.customer_id IS NOT NULL,
-                   coalesce(h.prior_orders, 0)::integer, extract(epoch FROM s.started_at - h.last_order_at)::float8 / 86400)
-        FROM %s s
-        LEFT JOIN LATERAL (SELECT count(*) AS prior_orders, max(o.ordered_at) AS last_order_at
-                           FROM (%s) o WHERE o.customer_id = s.customer_id AND o.ordered_at < s.started_at) h ON true
-        WHERE s.started_at <= $1 AND s.converted IS NOT NULL$q$, src.sessions, personalize.completed_orders_sql())
+                   h.pages_viewed, h.items_in_cart, h.cart_value, extract(epoch FROM h.ended_at - h.at)::float8,
+                   h.exit_intent, h.customer_id IS NOT NULL,
+                   CASE WHEN h.customer_id IS NULL THEN 0 ELSE h.prior_orders END::integer,
+                   CASE WHEN h.customer_id IS NOT NULL THEN extract(epoch FROM h.at - h.last_order_at)::float8 / 86400 END)
+        FROM h WHERE h.is_order = 0$q$, personalize.completed_orders_sql(), src.sessions)
         USING as_of;
     GET DIAGNOSTICS rows = ROW_COUNT;
     IF (SELECT count(DISTINCT s.converted) FROM pg_temp.personalize_refresh_sessions s) < 2 THEN

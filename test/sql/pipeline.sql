@@ -144,6 +144,24 @@ SELECT (SELECT count(*) FROM personalize.product_rules WHERE antecedent = '{}') 
        (SELECT count(*) FROM personalize.shop_items) AS items,
        (SELECT count(*) FROM personalize.segment_history WHERE as_of = '2026-01-01' AND map = 'rf_grid') AS snapshot;
 
+-- The propensity model is the one docs/propensity.md's recipe fits.
+CREATE TEMP TABLE recipe_sessions AS
+SELECT s.converted,
+       personalize.session_features(
+           s.pages_viewed, s.items_in_cart, s.cart_value::float8, extract(epoch FROM s.ended_at - s.started_at)::float8,
+           s.exit_intent, s.customer_id IS NOT NULL, h.prior_orders::int,
+           extract(epoch FROM s.started_at - h.last_order_at)::float8 / 86400) AS features
+FROM pipe_shop.sessions s
+CROSS JOIN LATERAL (SELECT count(*) AS prior_orders, max(o.ordered_at) AS last_order_at FROM pipe_shop.orders o
+                    WHERE o.customer_id = s.customer_id AND o.status = 'completed' AND o.ordered_at < s.started_at) h
+WHERE s.started_at <= '2026-01-01';
+WITH r AS (SELECT personalize.logistic_fit(converted, features, 1.0, personalize.session_feature_names()) AS model
+           FROM recipe_sessions)
+SELECT count(*) AS sessions,
+       count(*) FILTER (WHERE abs(personalize.logistic_score(r.model, f.features)
+                                  - personalize.logistic_score(m.parameters, f.features)) < 1e-9) AS same_score
+FROM recipe_sessions f, r, personalize.models m WHERE m.name = 'propensity';
+
 -- The set-based stages write what the general functions give.
 SELECT (SELECT count(*) FROM (
             SELECT segment, item_id, score, buyers FROM personalize.popular_items
