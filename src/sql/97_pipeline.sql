@@ -688,7 +688,7 @@ DECLARE
 BEGIN
     FOREACH name IN ARRAY names LOOP
         IF to_regclass('pg_temp.' || quote_ident(name)) IS NOT NULL THEN
-            EXECUTE format('DROP TABLE pg_temp.%I', name);
+            EXECUTE format('DROP TABLE pg_temp.%I CASCADE', name);  -- with the views on it
         END IF;
     END LOOP;
 END
@@ -935,12 +935,27 @@ DECLARE
     cols text;
 BEGIN
     DELETE FROM personalize.purchase_history;
-    EXECUTE format('INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines)
-                    SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*)
-                    FROM (%s) o JOIN %s l ON l.order_id = o.order_id
-                    WHERE l.product_id IS NOT NULL
-                    GROUP BY 1, 2', personalize.completed_orders_sql(), src.order_lines)
-        USING as_of;
+    -- The same pass keeps, for the holdout check of the suggestions, each
+    -- customer's history up to holdout_from (bought_at NULL: first bought
+    -- after it), so the order lines are read once.
+    PERFORM personalize.drop_temp_tables(ARRAY['personalize_holdout_history']);
+    CREATE TEMP TABLE personalize_holdout_history (customer_id bigint, item_id bigint, bought_at timestamptz)
+        ON COMMIT DROP;
+    EXECUTE format($q$
+        WITH agg AS MATERIALIZED (
+            SELECT o.customer_id, l.product_id::bigint AS item_id, max(o.ordered_at) AS bought_at, count(*) AS lines,
+                   max(o.ordered_at) FILTER (WHERE o.ordered_at <= $2) AS bought_before
+            FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+            WHERE l.product_id IS NOT NULL
+            GROUP BY 1, 2),
+        holdout AS (
+            INSERT INTO pg_temp.personalize_holdout_history
+            SELECT a.customer_id, a.item_id, a.bought_before FROM agg a WHERE $2 IS NOT NULL
+            RETURNING 1)
+        INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines)
+        SELECT a.customer_id, a.item_id, a.bought_at, a.lines FROM agg a$q$,
+        personalize.completed_orders_sql(), src.order_lines)
+        USING as_of, holdout_from;
     GET DIAGNOSTICS rows = ROW_COUNT;
     DELETE FROM personalize.shop_items;
     IF src.products IS NOT NULL THEN
@@ -1003,42 +1018,34 @@ COMMENT ON FUNCTION refresh_product_rules(timestamptz, timestamptz) IS 'refresh 
 -- Internal: nDCG@10 of the item-item suggestions against the best sellers
 -- on the holdout: both built from the purchases up to holdout_from, scored
 -- on the items a sample of customers bought after it (and not before).
+-- Reads the history the purchase_history stage kept.
 CREATE FUNCTION evaluate_suggestions(as_of timestamptz, holdout_from timestamptz)
     RETURNS jsonb
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    src personalize.shop_tables := personalize.configured_shop('refresh');
     model record;
     popular record;
     n_customers bigint;
 BEGIN
-    PERFORM personalize.drop_temp_tables(ARRAY['personalize_eval_history', 'personalize_eval_relevant',
-        'personalize_eval_sims', 'personalize_eval_no_sims', 'personalize_eval_popular', 'personalize_eval_model',
-        'personalize_eval_baseline']);
-    CREATE TEMP TABLE personalize_eval_history (customer_id bigint, item_id bigint, bought_at timestamptz) ON COMMIT DROP;
-    CREATE TEMP TABLE personalize_eval_relevant (customer_id bigint, relevant bigint[]) ON COMMIT DROP;
-    EXECUTE format($q$
-        WITH lines AS MATERIALIZED (
-            SELECT o.customer_id, l.product_id::bigint AS item_id, o.ordered_at
-            FROM (%s) o JOIN %s l ON l.order_id = o.order_id WHERE l.product_id IS NOT NULL),
-        before AS (
-            INSERT INTO pg_temp.personalize_eval_history
-            SELECT x.customer_id, x.item_id, max(x.ordered_at) FROM lines x WHERE x.ordered_at <= $2 GROUP BY 1, 2
-            RETURNING customer_id, item_id)
-        INSERT INTO pg_temp.personalize_eval_relevant
-        SELECT a.customer_id, array_agg(DISTINCT a.item_id ORDER BY a.item_id)
-        FROM lines a
-        WHERE a.ordered_at > $2
-          AND a.customer_id IN (SELECT b.customer_id FROM before b)
-          AND NOT EXISTS (SELECT 1 FROM before b WHERE b.customer_id = a.customer_id AND b.item_id = a.item_id)
-        GROUP BY a.customer_id$q$, personalize.completed_orders_sql(), src.order_lines)
-        USING as_of, holdout_from;
-    DELETE FROM pg_temp.personalize_eval_relevant r
-    WHERE r.customer_id NOT IN (SELECT x.customer_id FROM pg_temp.personalize_eval_relevant x
-                                ORDER BY hashint8(x.customer_id), x.customer_id
-                                LIMIT personalize.shop_setting('evaluation_customers')::bigint);
+    IF to_regclass('pg_temp.personalize_holdout_history') IS NULL THEN
+        RETURN jsonb_build_object('skipped', 'the purchase_history stage did not run in this transaction');
+    END IF;
+    PERFORM personalize.drop_temp_tables(ARRAY['personalize_eval_relevant', 'personalize_eval_sims',
+        'personalize_eval_no_sims', 'personalize_eval_popular', 'personalize_eval_model', 'personalize_eval_baseline']);
+    IF to_regclass('pg_temp.personalize_eval_history') IS NULL THEN
+        CREATE TEMP VIEW personalize_eval_history AS
+        SELECT h.customer_id, h.item_id, h.bought_at FROM pg_temp.personalize_holdout_history h WHERE h.bought_at IS NOT NULL;
+    END IF;
+    CREATE TEMP TABLE personalize_eval_relevant ON COMMIT DROP AS
+    SELECT h.customer_id, array_agg(h.item_id ORDER BY h.item_id) AS relevant
+    FROM pg_temp.personalize_holdout_history h
+    WHERE h.bought_at IS NULL
+    GROUP BY h.customer_id
+    HAVING h.customer_id IN (SELECT b.customer_id FROM pg_temp.personalize_holdout_history b WHERE b.bought_at IS NOT NULL)
+    ORDER BY hashint8(h.customer_id), h.customer_id
+    LIMIT personalize.shop_setting('evaluation_customers')::bigint;
     SELECT count(*) INTO n_customers FROM pg_temp.personalize_eval_relevant;
     IF n_customers = 0 THEN
         RETURN jsonb_build_object('days', personalize.shop_setting('holdout_days')::integer, 'customers', 0);
@@ -1049,7 +1056,8 @@ BEGIN
         personalize.shop_setting('similarity_measure'), personalize.shop_setting('similarity_neighbours')::integer);
     CREATE TEMP TABLE personalize_eval_no_sims ON COMMIT DROP AS SELECT * FROM pg_temp.personalize_eval_sims WHERE false;
     CREATE TEMP TABLE personalize_eval_popular ON COMMIT DROP AS
-    SELECT * FROM personalize.popular_items('pg_temp.personalize_eval_history', NULL, 50);
+    SELECT NULL::text AS segment, h.item_id, count(*)::float8 AS score, count(*) AS buyers  -- score: the order only
+    FROM pg_temp.personalize_eval_history h GROUP BY h.item_id ORDER BY count(*) DESC, h.item_id LIMIT 50;
     CREATE TEMP TABLE personalize_eval_model ON COMMIT DROP AS
     SELECT b.customer_id, array_agg(b.item_id ORDER BY b.rank) AS recommended
     FROM personalize.batch_suggestions('pg_temp.personalize_eval_relevant', 'pg_temp.personalize_eval_history',
