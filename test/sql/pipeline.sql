@@ -287,7 +287,7 @@ COMMIT;
 -- previous models stay.
 CREATE TEMP TABLE before_timeout AS SELECT max(refreshed_at) AS refreshed_at FROM personalize.customer_profiles;
 -- (a full refresh of the tiny shop takes about 1 s; which stage is hit varies)
-SET statement_timeout = '150ms';
+SET statement_timeout = '50ms';
 \set VERBOSITY sqlstate
 SELECT count(*) FROM personalize.refresh();
 \set VERBOSITY default
