@@ -299,3 +299,59 @@ LEFT JOIN LATERAL personalize.decide_offer(
     jsonb_build_object('id', p.session_id::text, 'exit_intent', true, 'offer_shown', false, 'propensity', p.propensity),
     'exit') d ON true
 ORDER BY p.propensity;
+
+\echo
+\echo '== The pipeline: all of the above configured once, refreshed in one transaction, served without regclass (docs/pipeline.md) =='
+SELECT count(*) AS settings
+FROM personalize.configure_shop('shop.orders', 'shop.order_lines', 'shop.customers', 'shop.products', 'shop.sessions',
+                                settings => '{"as_of": "2026-01-01", "rules_min_count": 20}');
+\echo 'refresh(): one row per stage (a nightly job: SELECT personalize.schedule_refresh(''0 3 * * *''), with pg_cron):'
+SELECT stage, rows FROM personalize.refresh();
+
+\echo
+\echo 'Quality on the 90-day holdout, kept with every model (personalize.models):'
+SELECT 'BG/NBD: predicted / actual repeat purchase days' AS "check",
+       round((quality -> 'holdout' ->> 'predicted_purchase_days')::numeric) || ' / ' ||
+       (quality -> 'holdout' ->> 'actual_purchase_days') AS result
+FROM personalize.models WHERE name = 'lifetime'
+UNION ALL
+SELECT 'suggestions: nDCG@10 item-item vs best sellers',
+       round((quality -> 'holdout' ->> 'ndcg_at_10')::numeric, 3) || ' vs ' ||
+       round((quality -> 'holdout' ->> 'popular_ndcg_at_10')::numeric, 3)
+FROM personalize.models WHERE name = 'item_similarities'
+UNION ALL
+SELECT 'exit-offer propensity: AUC on the latest sessions', round((quality -> 'holdout' ->> 'auc')::numeric, 3)::text
+FROM personalize.models WHERE name = 'propensity';
+
+\echo
+\echo 'customer_profiles: the fields a marketer segments on, fresh after every refresh:'
+SELECT lifecycle_stage, count(*) AS customers, round(avg(p_alive)::numeric, 2) AS "avg P(alive)",
+       round(avg(clv)::numeric) AS "avg CLV 12m £"
+FROM personalize.customer_profiles GROUP BY 1 ORDER BY min(coalesce(days_since_last_order, -1));
+SELECT customer_id, lifecycle_stage, segment, previous_segment, cluster, round(p_alive::numeric, 2) AS p_alive,
+       round(expected_orders_90d::numeric, 1) AS "orders 90d", round(clv::numeric) AS "CLV 12m £",
+       expected_next_order_at::date AS "next order"
+FROM personalize.customer_profile(8609)
+UNION ALL SELECT customer_id, lifecycle_stage, segment, previous_segment, cluster, round(p_alive::numeric, 2),
+       round(expected_orders_90d::numeric, 1), round(clv::numeric), expected_next_order_at::date
+FROM personalize.customer_profile(42);
+
+\echo
+\echo 'Serving from the refreshed models: complements, cart cross-sell and e-mail suggestions, no table names:'
+SELECT p.name AS product, c.name AS "top complement"
+FROM shop.products p CROSS JOIN LATERAL personalize.product_complements(p.product_id, 1) x
+JOIN shop.products c ON c.product_id = x.complement
+WHERE p.name IN ('Phone case 1', 'Printer 1') ORDER BY 1;
+SELECT c.name AS suggestion, s.source
+FROM personalize.cart_suggestions((SELECT array_agg(product_id) FROM shop.products WHERE name IN ('Phone case 1', 'Printer 1')), 3) s
+JOIN shop.products c ON c.product_id = s.item ORDER BY s.score DESC, c.name;
+SELECT s.rank, p.name AS "suggestion for customer 103", s.source
+FROM personalize.suggestions(103, 4) s JOIN shop.products p ON p.product_id = s.item_id ORDER BY s.rank;
+
+\echo
+\echo 'Offers read the profile fields too (customer.segment, customer.p_alive, customer.attributes.lifecycle_stage):'
+SELECT e.offer_key, count(*) AS customers
+FROM personalize.offer_contexts('2026-01-01') c
+CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e
+WHERE (c.context #>> '{customer,email_opt_in}')::boolean
+GROUP BY e.offer_key ORDER BY customers DESC;

@@ -159,7 +159,110 @@ CALLS
     psql -qX -c "DROP SCHEMA cancel_data CASCADE" >/dev/null
 }
 
+# The pipeline (docs/pipeline.md) on a configured demo shop.
+pipeline_setup() {  # schema, size
+    psql -qX -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SELECT personalize.load_demo_shop('$1', '$2', 1);
+SELECT personalize.configure_shop('$1.orders', '$1.order_lines', '$1.customers', '$1.products', '$1.sessions',
+                                  settings => '{"as_of": "2026-01-01", "rules_min_count": 5}');
+SQL
+}
+pipeline_teardown() {  # schema
+    psql -qX -c "DELETE FROM personalize.shop_settings" -c "DELETE FROM personalize.shop_source" \
+         -c "DELETE FROM personalize.offer_context_source" -c "DELETE FROM personalize.refresh_runs" \
+         -c "DROP SCHEMA $1 CASCADE" >/dev/null
+}
+# The refresh lock of this database is held (by a refresh in progress).
+refresh_lock_pid() {
+    psql -qXAt -c "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted
+                   AND ((l.classid::bigint << 32) | l.objid::bigint) = personalize.refresh_lock_key()"
+}
+
+# A refresh in progress: readers see the previous models whole, a second
+# refresh is refused with a clear error naming the running one, and the
+# next refresh after it commits succeeds.
+check_pipeline_concurrent_refresh() {
+    local name=pipeline_concurrent_refresh out pid second reader after
+    pipeline_setup pipe_conc tiny
+    psql -qXAt -c "SELECT count(*) FROM personalize.refresh()" >/dev/null
+    out=$(mktemp)
+    psql -qXAt -c "BEGIN" -c "SELECT count(*) FROM personalize.refresh()" -c "SELECT pg_sleep(4)" -c "COMMIT" \
+        >"$out" 2>&1 &
+    local client=$!
+    for _ in $(seq 100); do pid=$(refresh_lock_pid); [ -n "$pid" ] && break; sleep 0.1; done
+    second=$(psql -qXAt -c "SELECT count(*) FROM personalize.refresh()" 2>&1)
+    # Every profile a reader sees comes from the committed refresh (one refreshed_at).
+    reader=$(psql -qXAt -c "SELECT count(DISTINCT refreshed_at) || ' ' || count(*) FROM personalize.customer_profiles")
+    wait $client
+    after=$(psql -qXAt -c "SELECT count(*) FROM personalize.refresh()" 2>&1)
+    if [ -n "$pid" ] && echo "$second" | grep -q "another refresh is running (backend $pid)" &&
+       [ "$reader" = "1 300" ] && [ "$after" = 11 ]; then
+        echo "PASS $name: a second refresh was refused naming backend $pid; readers saw one whole model; the next refresh ran"
+    else
+        echo "FAIL $name: lock holder '${pid}', second: $second; reader: $reader; after: $after; first: $(tr '\n' ' ' <"$out")"
+    fi
+    rm -f "$out"
+    pipeline_teardown pipe_conc
+}
+
+# pg_cancel_backend() during CALL run_refresh(): the run is recorded as
+# failed with PostgreSQL's message, the previous models keep serving, and the
+# next refresh succeeds.
+check_pipeline_cancel() {
+    local name=pipeline_cancel out pid before after logged next
+    pipeline_setup pipe_cancel demo
+    psql -qXAt -c "SELECT count(*) FROM personalize.refresh(ARRAY['customer_profiles'])" >/dev/null
+    before=$(psql -qXAt -c "SELECT max(refreshed_at) FROM personalize.customer_profiles")
+    out=$(mktemp)
+    psql -qXAt -c "CALL personalize.run_refresh()" >"$out" 2>&1 &
+    local client=$!
+    for _ in $(seq 100); do pid=$(refresh_lock_pid); [ -n "$pid" ] && break; sleep 0.1; done
+    sleep 1
+    psql -qXAt -c "SELECT pg_cancel_backend($pid)" >/dev/null
+    wait $client
+    after=$(psql -qXAt -c "SELECT max(refreshed_at) FROM personalize.customer_profiles")
+    logged=$(psql -qXAt -c "SELECT status || ' ' || (error ->> 'sqlstate') FROM personalize.refresh_runs ORDER BY run_id DESC LIMIT 1")
+    next=$(psql -qXAt -c "SELECT count(*) FROM personalize.refresh(ARRAY['product_rules'])" 2>&1)
+    if grep -q "canceling statement due to user request" "$out" && [ "$before" = "$after" ] &&
+       [ "$logged" = "failed 57014" ] && [ "$next" = 1 ]; then
+        echo "PASS $name: canceled, logged as failed (57014), the previous profiles kept serving, the next refresh ran"
+    else
+        echo "FAIL $name: output: $(tr '\n' ' ' <"$out"); profiles $before -> $after; logged: $logged; next: $next"
+    fi
+    rm -f "$out"
+    pipeline_teardown pipe_cancel
+}
+
+# schedule_refresh() through pg_cron: the job runs CALL personalize.run_refresh(),
+# which records a succeeded run; unschedule_refresh() removes it.
+check_pipeline_schedule() {
+    local name=pipeline_schedule status runs removed
+    if [ "$(psql -qXAt -c "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_cron'")" = 0 ] ||
+       ! psql -qXAt -c "SHOW shared_preload_libraries" | grep -q pg_cron; then
+        echo "SKIP $name: pg_cron is not installed and preloaded"
+        return
+    fi
+    pipeline_setup pipe_cron tiny
+    psql -qX -v ON_ERROR_STOP=1 -c "CREATE EXTENSION IF NOT EXISTS pg_cron" \
+         -c "SELECT personalize.schedule_refresh('* * * * *')" >/dev/null
+    for _ in $(seq 80); do
+        status=$(psql -qXAt -c "SELECT d.status FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+                                WHERE j.jobname = 'pg_personalize_refresh' ORDER BY d.runid DESC LIMIT 1")
+        case "$status" in succeeded|failed) break ;; esac
+        sleep 1
+    done
+    runs=$(psql -qXAt -c "SELECT count(*) FROM personalize.refresh_runs WHERE status = 'succeeded' AND jsonb_array_length(stages) = 11")
+    removed=$(psql -qXAt -c "SELECT personalize.unschedule_refresh()")
+    if [ "$status" = succeeded ] && [ "$runs" -ge 1 ] && [ "$removed" = t ]; then
+        echo "PASS $name: pg_cron ran CALL personalize.run_refresh(); refresh_runs recorded it; unschedule_refresh() removed the job"
+    else
+        echo "FAIL $name: job status '${status:-none}' ($(psql -qXAt -c "SELECT d.return_message FROM cron.job_run_details d JOIN cron.job j USING (jobid) WHERE j.jobname = 'pg_personalize_refresh' ORDER BY d.runid DESC LIMIT 1")), succeeded runs $runs, unscheduled $removed"
+    fi
+    pipeline_teardown pipe_cron
+}
+
+check_cancel
 # Arguments: run only the named checks (e.g. check_timeouts).
-for check in "${@:-check_cancel check_timeouts check_pg_cron_refresh check_concurrent_caps}"; do
+for check in "${@:-check_cancel check_timeouts check_pg_cron_refresh check_concurrent_caps check_pipeline_concurrent_refresh check_pipeline_cancel check_pipeline_schedule}"; do
     for c in $check; do "$c"; done
 done
