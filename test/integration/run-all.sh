@@ -261,7 +261,6 @@ check_pipeline_schedule() {
     pipeline_teardown pipe_cron
 }
 
-check_cancel
 # Arguments: run only the named checks (e.g. check_timeouts).
 for check in "${@:-check_cancel check_timeouts check_pg_cron_refresh check_concurrent_caps check_pipeline_concurrent_refresh check_pipeline_cancel check_pipeline_schedule}"; do
     for c in $check; do "$c"; done
