@@ -79,8 +79,8 @@ CREATE VIEW hostile.numeric_complements AS
 CREATE VIEW hostile.int_complements AS
     SELECT antecedent, consequent::integer AS consequent, certainty::numeric AS confidence, 2 AS lift, certainty
     FROM hostile.rules WHERE consequent IS NOT NULL;
-SELECT pg_temp.error_of($$SELECT * FROM personalize.product_complements('hostile.numeric_complements', 1)$$);
-SELECT complement, certainty FROM personalize.product_complements('hostile.int_complements', 1);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.product_complements('hostile.numeric_complements'::regclass, 1)$$);
+SELECT complement, certainty FROM personalize.product_complements('hostile.int_complements'::regclass, 1);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.popular_items('hostile.numeric_history')$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.rfm_scores('hostile.history')$$);
 CREATE VIEW hostile.float_scores AS SELECT 1.5::float8 AS customer_id, 1 AS r, 2 AS f, 3 AS m;
