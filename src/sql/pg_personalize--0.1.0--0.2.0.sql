@@ -399,51 +399,6 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION evaluate_recommendations(recommendations regclass, relevant regclass, k integer DEFAULT 10,
-                                         catalogue bigint DEFAULT NULL)
-    RETURNS TABLE (customers bigint, precision_at_k float8, recall_at_k float8, ndcg_at_k float8,
-                   coverage float8, items_recommended bigint)
-    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    IF recommendations IS NULL OR relevant IS NULL THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "%" must not be NULL',
-            CASE WHEN recommendations IS NULL THEN 'recommendations' ELSE 'relevant' END
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF k IS NULL THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "k" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF k < 1 THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF catalogue IS NOT NULL AND catalogue < 1 THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "catalogue" must be at least 1'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    -- The lists are read as ::bigint[] (exact for integer arrays; numeric ones round).
-    PERFORM personalize.require_columns(recommendations, ARRAY['customer_id', 'recommended'],
-                                        'evaluate_recommendations', 'recommendations');
-    PERFORM personalize.require_columns(relevant, ARRAY['customer_id', 'relevant'], 'evaluate_recommendations', 'relevant');
-    PERFORM personalize.require_column_types(recommendations, ARRAY['customer_id'], ARRAY['integer'],
-                                             'evaluate_recommendations', 'recommendations');
-    PERFORM personalize.require_column_types(relevant, ARRAY['customer_id'], ARRAY['integer'],
-                                             'evaluate_recommendations', 'relevant');
-    RETURN QUERY EXECUTE format(
-        'WITH t AS (SELECT r.customer_id::bigint AS c, r.relevant::bigint[] AS rel FROM %s r
-                    WHERE cardinality(r.relevant) > 0),
-         e AS (SELECT t.c, t.rel, x.recommended::bigint[] AS rec FROM t LEFT JOIN %s x ON x.customer_id = t.c),
-         m AS (SELECT e.c, e.rec, personalize.ranking_metrics(e.rec, e.rel, $1) AS q FROM e),
-         shown AS (SELECT DISTINCT u.item FROM m, unnest(m.rec[1:$1]) AS u(item) WHERE u.item IS NOT NULL)
-         SELECT count(*) FILTER (WHERE (m.q).precision_at_k IS NOT NULL),
-                avg((m.q).precision_at_k), avg((m.q).recall_at_k), avg((m.q).ndcg_at_k),
-                (SELECT count(*) FROM shown)::float8 / $2, (SELECT count(*) FROM shown)
-         FROM m', relevant, recommendations)
-        USING k, catalogue;
-END
-$fn$;
-
 CREATE OR REPLACE FUNCTION configure_offer_context(orders regclass, customers regclass DEFAULT NULL,
                                         features regclass DEFAULT NULL, currency text DEFAULT 'GBP')
     RETURNS void
@@ -780,6 +735,14 @@ BEGIN
         RAISE EXCEPTION 'evaluate_recommendations: "catalogue" must be at least 1'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    -- The lists are read as ::bigint[] (exact for integer arrays; numeric ones round).
+    PERFORM personalize.require_columns(recommendations, ARRAY['customer_id', 'recommended'],
+                                        'evaluate_recommendations', 'recommendations');
+    PERFORM personalize.require_columns(relevant, ARRAY['customer_id', 'relevant'], 'evaluate_recommendations', 'relevant');
+    PERFORM personalize.require_column_types(recommendations, ARRAY['customer_id'], ARRAY['integer'],
+                                             'evaluate_recommendations', 'recommendations');
+    PERFORM personalize.require_column_types(relevant, ARRAY['customer_id'], ARRAY['integer'],
+                                             'evaluate_recommendations', 'relevant');
     RETURN QUERY EXECUTE format(
         'WITH t AS (SELECT r.customer_id::bigint AS c, r.relevant::bigint[] AS rel FROM %s r
                     WHERE cardinality(r.relevant) > 0),
@@ -2386,63 +2349,3 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION session_propensity(integer, integer, float8, float8, boolean, boolean, integer, float8) IS
     'purchase propensity of a session from the refreshed propensity model';
-
--- evaluate_recommendations as 0.2.0 ships it: the popularity-bias columns (issue 15) with the
--- column-type checks of its tables (issue 17, item 5).
-CREATE OR REPLACE FUNCTION evaluate_recommendations(recommendations regclass, relevant regclass, k integer DEFAULT 10,
-                                         catalogue bigint DEFAULT NULL, popularity regclass DEFAULT NULL)
-    RETURNS TABLE (customers bigint, precision_at_k float8, recall_at_k float8, ndcg_at_k float8,
-                   coverage float8, items_recommended bigint, gini float8, arp float8)
-    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    IF recommendations IS NULL OR relevant IS NULL THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "%" must not be NULL',
-            CASE WHEN recommendations IS NULL THEN 'recommendations' ELSE 'relevant' END
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF k IS NULL THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "k" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF k < 1 THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "k" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF catalogue IS NOT NULL AND catalogue < 1 THEN
-        RAISE EXCEPTION 'evaluate_recommendations: "catalogue" must be at least 1'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    -- The lists are read as ::bigint[] (exact for integer arrays; numeric ones round).
-    PERFORM personalize.require_columns(recommendations, ARRAY['customer_id', 'recommended'],
-                                        'evaluate_recommendations', 'recommendations');
-    PERFORM personalize.require_columns(relevant, ARRAY['customer_id', 'relevant'], 'evaluate_recommendations', 'relevant');
-    PERFORM personalize.require_column_types(recommendations, ARRAY['customer_id'], ARRAY['integer'],
-                                             'evaluate_recommendations', 'recommendations');
-    PERFORM personalize.require_column_types(relevant, ARRAY['customer_id'], ARRAY['integer'],
-                                             'evaluate_recommendations', 'relevant');
-    RETURN QUERY EXECUTE format(
-        'WITH t AS (SELECT r.customer_id::bigint AS c, r.relevant::bigint[] AS rel FROM %s r
-                    WHERE cardinality(r.relevant) > 0),
-         e AS (SELECT t.c, t.rel, x.recommended::bigint[] AS rec FROM t LEFT JOIN %s x ON x.customer_id = t.c),
-         m AS MATERIALIZED (SELECT e.c, e.rec, personalize.ranking_metrics(e.rec, e.rel, $1) AS q FROM e),
-         firsts AS (SELECT DISTINCT m.c, u.item FROM m, unnest(m.rec[1:$1]) AS u(item) WHERE u.item IS NOT NULL),
-         counts AS (SELECT f.item, count(*) AS n FROM firsts f GROUP BY f.item),
-         shown AS (SELECT count(*) AS items, sum(counts.n) AS total FROM counts),
-         -- Gini over the catalogue: the items never recommended are the first (zero) counts.
-         gini AS (SELECT sum((2 * (greatest(coalesce($2, s.items), s.items) - s.items + o.r) - greatest(coalesce($2, s.items), s.items) - 1)
-                             * o.n)::float8 / (greatest(coalesce($2, s.items), s.items) * s.total) AS g
-                  FROM shown s, (SELECT counts.n, row_number() OVER (ORDER BY counts.n, counts.item) AS r FROM counts) o
-                  GROUP BY s.items, s.total),
-         arp AS (SELECT avg(per.p) AS a FROM (SELECT f.c, avg(coalesce(p.popularity::float8, 0)) AS p
-                                               FROM firsts f LEFT JOIN %s p ON p.item_id = f.item GROUP BY f.c) per)
-         SELECT count(*) FILTER (WHERE (m.q).precision_at_k IS NOT NULL),
-                avg((m.q).precision_at_k), avg((m.q).recall_at_k), avg((m.q).ndcg_at_k),
-                (SELECT s.items FROM shown s)::float8 / $2, (SELECT s.items FROM shown s),
-                (SELECT gini.g FROM gini), CASE WHEN $3 THEN (SELECT arp.a FROM arp) END
-         FROM m', relevant, recommendations,
-        COALESCE(popularity::text, '(SELECT NULL::bigint AS item_id, NULL::float8 AS popularity WHERE false)'))
-        USING k, catalogue, popularity IS NOT NULL;
-END
-$fn$;
-COMMENT ON FUNCTION evaluate_recommendations(regclass, regclass, integer, bigint, regclass) IS
-    'mean precision@k, recall@k, nDCG@k, catalogue coverage, Gini of recommendation counts and average recommendation popularity of a scorer''s lists';
