@@ -149,7 +149,7 @@ customer_lifetime_value|SELECT personalize.customer_lifetime_value(m, s, 2, 30, 
 ranking_metrics|SELECT sum((personalize.ranking_metrics(rec, rel, 2147483647)).ndcg_at_k) FROM cancel_data.lists, generate_series(1, 1000)
 bgnbd_fit|SELECT personalize.bgnbd_fit(frequency, recency, age) IS NULL FROM cancel_data.sim
 pareto_nbd_fit|SELECT personalize.pareto_nbd_fit(frequency, recency, age) IS NULL FROM cancel_data.sim
-gamma_gamma_fit|SELECT personalize.gamma_gamma_fit(frequency, monetary) IS NULL FROM cancel_data.sim WHERE frequency > 0
+gamma_gamma_fit|SELECT personalize.gamma_gamma_fit(frequency, monetary + g * 1e-3) IS NULL FROM cancel_data.sim, generate_series(1, 10) g WHERE frequency > 0
 logistic_fit|SELECT personalize.logistic_fit(label, f) IS NULL FROM cancel_data.labelled
 als_fit|SELECT personalize.als_fit(c, i, 1.0, 64) IS NULL FROM cancel_data.interactions
 kmeans|SELECT personalize.kmeans(p, 200, 1) IS NULL FROM cancel_data.points
