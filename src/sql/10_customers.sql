@@ -484,6 +484,24 @@ END
 $fn$;
 COMMENT ON FUNCTION check_cohort_args(text, regclass, timestamptz) IS 'internal: argument checks of the cohort functions';
 
+-- The window of a cohort function: 1 to 36500 days (100 years; a longer
+-- window would overflow the interval arithmetic, or push as_of minus it
+-- out of the timestamp range).
+CREATE FUNCTION check_cohort_days(fn text, days integer)
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+BEGIN
+    IF days IS NULL THEN
+        RAISE EXCEPTION '%: "days" must not be NULL', fn USING ERRCODE = 'null_value_not_allowed';
+    ELSIF days < 1 OR days > 36500 THEN
+        RAISE EXCEPTION '%: "days" must be between 1 and 36500, got %', fn, days
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION check_cohort_days(text, integer) IS 'internal: the "days" check of the cohort functions';
+
 -- Customers of `customers` (customer_id) with no completed order in `orders`.
 CREATE FUNCTION first_time_customers(customers regclass, orders regclass)
     RETURNS TABLE (customer_id bigint)
@@ -516,11 +534,7 @@ CREATE FUNCTION lapsed_customers(orders regclass, as_of timestamptz, days intege
 AS $fn$
 BEGIN
     PERFORM personalize.check_cohort_args('lapsed_customers', orders, as_of);
-    IF days IS NULL THEN
-        RAISE EXCEPTION 'lapsed_customers: "days" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    ELSIF days < 1 THEN
-        RAISE EXCEPTION 'lapsed_customers: "days" must be at least 1, got %', days USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM personalize.check_cohort_days('lapsed_customers', days);
     RETURN QUERY EXECUTE format($q$
         WITH o AS (
             SELECT o.customer_id::bigint AS customer_id, o.ordered_at::timestamptz AS ordered_at,
@@ -552,12 +566,7 @@ CREATE FUNCTION recently_active_customers(orders regclass, as_of timestamptz, da
 AS $fn$
 BEGIN
     PERFORM personalize.check_cohort_args('recently_active_customers', orders, as_of);
-    IF days IS NULL THEN
-        RAISE EXCEPTION 'recently_active_customers: "days" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    ELSIF days < 1 THEN
-        RAISE EXCEPTION 'recently_active_customers: "days" must be at least 1, got %', days
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM personalize.check_cohort_days('recently_active_customers', days);
     RETURN QUERY EXECUTE format($q$
         SELECT o.customer_id::bigint, count(*), sum(o.total)::numeric, max(o.ordered_at)::timestamptz
         FROM %s o

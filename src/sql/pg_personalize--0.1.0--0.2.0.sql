@@ -2349,3 +2349,70 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION session_propensity(integer, integer, float8, float8, boolean, boolean, integer, float8) IS
     'purchase propensity of a session from the refreshed propensity model';
+
+-- ==== main: the "days" of lapsed_customers / recently_active_customers bounded (22023, not 22008) ====
+-- The window of a cohort function: 1 to 36500 days (100 years; a longer
+-- window would overflow the interval arithmetic, or push as_of minus it
+-- out of the timestamp range).
+CREATE FUNCTION check_cohort_days(fn text, days integer)
+    RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+BEGIN
+    IF days IS NULL THEN
+        RAISE EXCEPTION '%: "days" must not be NULL', fn USING ERRCODE = 'null_value_not_allowed';
+    ELSIF days < 1 OR days > 36500 THEN
+        RAISE EXCEPTION '%: "days" must be between 1 and 36500, got %', fn, days
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION check_cohort_days(text, integer) IS 'internal: the "days" check of the cohort functions';
+
+CREATE OR REPLACE FUNCTION lapsed_customers(orders regclass, as_of timestamptz, days integer)
+    RETURNS TABLE (customer_id bigint, last_order_at timestamptz, days_since_last_order float8,
+                   typical_gap_days float8, overdue boolean)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM personalize.check_cohort_args('lapsed_customers', orders, as_of);
+    PERFORM personalize.check_cohort_days('lapsed_customers', days);
+    RETURN QUERY EXECUTE format($q$
+        WITH o AS (
+            SELECT o.customer_id::bigint AS customer_id, o.ordered_at::timestamptz AS ordered_at,
+                   extract(epoch FROM o.ordered_at - lag(o.ordered_at) OVER w)::float8 / 86400 AS gap
+            FROM %s o
+            WHERE o.status = 'completed' AND o.ordered_at <= $1
+            WINDOW w AS (PARTITION BY o.customer_id ORDER BY o.ordered_at)
+        ), c AS (
+            SELECT o.customer_id, max(o.ordered_at) AS last_order_at,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY o.gap) AS typical_gap
+            FROM o GROUP BY o.customer_id
+        )
+        SELECT c.customer_id, c.last_order_at, extract(epoch FROM $1 - c.last_order_at)::float8 / 86400,
+               c.typical_gap, extract(epoch FROM $1 - c.last_order_at)::float8 / 86400 > 2 * c.typical_gap
+        FROM c
+        WHERE c.last_order_at <= $1 - $2 * interval '24 hours'
+        ORDER BY c.customer_id$q$, orders)
+        USING as_of, days;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION recently_active_customers(orders regclass, as_of timestamptz, days integer)
+    RETURNS TABLE (customer_id bigint, orders_in_window bigint, spend_in_window numeric, last_order_at timestamptz)
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM personalize.check_cohort_args('recently_active_customers', orders, as_of);
+    PERFORM personalize.check_cohort_days('recently_active_customers', days);
+    RETURN QUERY EXECUTE format($q$
+        SELECT o.customer_id::bigint, count(*), sum(o.total)::numeric, max(o.ordered_at)::timestamptz
+        FROM %s o
+        WHERE o.status = 'completed' AND o.ordered_at <= $1 AND o.ordered_at > $1 - $2 * interval '24 hours'
+        GROUP BY o.customer_id
+        ORDER BY o.customer_id$q$, orders)
+        USING as_of, days;
+END
+$fn$;

@@ -254,6 +254,11 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.lapsed_customers('seg_shop.o
 SELECT pg_temp.error_of($$SELECT * FROM personalize.lapsed_customers('seg_shop.orders', 'infinity', 30)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.lapsed_customers('seg_shop.customers', '2026-01-01', 30)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.recently_active_customers('seg_shop.orders', '2026-01-01', -5)$$);
+-- The largest integer window is refused by name, not an interval overflow (22008).
+SELECT pg_temp.error_of($$SELECT * FROM personalize.recently_active_customers('seg_shop.orders', '2026-01-01', 2147483647)$$);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.lapsed_customers('seg_shop.orders', '2026-01-01', 2147483647)$$);
+-- The longest allowed window (100 years) answers.
+SELECT count(*) FROM personalize.recently_active_customers('seg_shop.orders', '2026-01-01', 36500);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.recently_active_customers(NULL, '2026-01-01', 5)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.high_value_customers('seg_shop.orders', '2026-01-01', 0)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.high_value_customers('seg_shop.orders', '2026-01-01', 1.5)$$);
