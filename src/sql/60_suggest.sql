@@ -279,6 +279,49 @@ $fn$;
 COMMENT ON FUNCTION evaluate_recommendations(regclass, regclass, integer, bigint, regclass) IS
     'mean precision@k, recall@k, nDCG@k, catalogue coverage, Gini of recommendation counts and average recommendation popularity of a scorer''s lists';
 
+-- The argument checks of buy_again and batch_buy_again, with the column
+-- types of "history" (a numeric item_id would be rounded by the ::bigint
+-- cast, a text bought_at fail without naming the column).
+CREATE FUNCTION check_buy_again_args(fn text, history regclass, n integer, as_of timestamptz, min_purchases integer)
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing text;
+BEGIN
+    IF history IS NULL THEN
+        RAISE EXCEPTION '%: "history" must not be NULL', fn USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
+        RAISE EXCEPTION '%: "%" must not be NULL', fn,
+            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n < 1 THEN
+        RAISE EXCEPTION '%: "n" must be at least 1', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF min_purchases < 2 THEN
+        RAISE EXCEPTION '%: "min_purchases" must be at least 2', fn USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
+    END IF;
+    IF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION '%: "as_of" must be a finite timestamp', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
+                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION '%: "history" (%) has no column %', fn, history, missing
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
+    END IF;
+    PERFORM personalize.require_column_types(history, ARRAY['customer_id', 'item_id', 'bought_at'],
+                                             ARRAY['integer', 'integer', 'timestamp'], fn, 'history');
+END
+$fn$;
+COMMENT ON FUNCTION check_buy_again_args(text, regclass, integer, timestamptz, integer) IS
+    'internal: argument checks of buy_again and batch_buy_again';
+
 -- "Buy again": the items a customer buys repeatedly that are due now
 -- (docs/suggestions.md, "Buy again"), from their own purchase days only.
 -- For each item bought on at least min_purchases distinct days up to as_of:
@@ -300,33 +343,11 @@ RETURNS TABLE (customer_id bigint, rank integer, item_id bigint, score float8, p
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    missing text;
 BEGIN
-    IF history IS NULL THEN
-        RAISE EXCEPTION 'batch_buy_again: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
-        RAISE EXCEPTION 'batch_buy_again: "%" must not be NULL',
-            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n < 1 THEN
-        RAISE EXCEPTION 'batch_buy_again: "n" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF min_purchases < 2 THEN
-        RAISE EXCEPTION 'batch_buy_again: "min_purchases" must be at least 2' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
-    END IF;
-    IF NOT isfinite(as_of) THEN
-        RAISE EXCEPTION 'batch_buy_again: "as_of" must be a finite timestamp' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
-    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
-                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'batch_buy_again: "history" (%) has no column %', history, missing
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
+    PERFORM personalize.check_buy_again_args('batch_buy_again', history, n, as_of, min_purchases);
+    IF customers IS NOT NULL THEN
+        PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'batch_buy_again', 'customers');
     END IF;
     RETURN QUERY EXECUTE format(
         'WITH h AS (SELECT t.customer_id::bigint AS c, t.item_id::bigint AS i, t.bought_at::timestamptz AS at FROM %s t
@@ -366,34 +387,8 @@ RETURNS TABLE (rank integer, item_id bigint, score float8, purchases bigint,
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    missing text;
 BEGIN
-    IF history IS NULL THEN
-        RAISE EXCEPTION 'buy_again: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
-        RAISE EXCEPTION 'buy_again: "%" must not be NULL',
-            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n < 1 THEN
-        RAISE EXCEPTION 'buy_again: "n" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF min_purchases < 2 THEN
-        RAISE EXCEPTION 'buy_again: "min_purchases" must be at least 2' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
-    END IF;
-    IF NOT isfinite(as_of) THEN
-        RAISE EXCEPTION 'buy_again: "as_of" must be a finite timestamp' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
-    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
-                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'buy_again: "history" (%) has no column %', history, missing
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
-    END IF;
+    PERFORM personalize.check_buy_again_args('buy_again', history, n, as_of, min_purchases);
     IF customer_id IS NULL THEN
         RETURN;  -- an anonymous visitor has no habits
     END IF;

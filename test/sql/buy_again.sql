@@ -64,5 +64,14 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_buy_again(NULL, NULL)$
 SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_buy_again(NULL, 'h', min_purchases => 0)$$);
 CREATE TEMP TABLE no_dates (customer_id bigint, item_id bigint);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.buy_again(1, 'no_dates')$$);
+-- Column types are checked, by name: a numeric item_id would be rounded by
+-- the cast, a text bought_at compared as text.
+CREATE TABLE numeric_items (customer_id bigint, item_id numeric, bought_at timestamptz);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.buy_again(1, 'numeric_items')$$);
+CREATE TABLE text_dates (customer_id bigint, item_id bigint, bought_at text);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_buy_again(NULL, 'text_dates')$$);
+CREATE TABLE text_customers (customer_id text);
+SELECT pg_temp.error_of($$SELECT * FROM personalize.batch_buy_again('text_customers', 'h')$$);
+DROP TABLE numeric_items, text_dates, text_customers;
 
 DROP SCHEMA ba CASCADE;
