@@ -11,7 +11,9 @@
 #      ASan + UBSan), 60 s in all (FUZZ_SECONDS), each counted; skipped with a
 #      message when clang or its fuzzer runtime is missing.
 # Installs missing Debian packages first (apt-get; sudo when not root).
-# Options: --sanitize  also build and run the unit tests with ASan + UBSan.
+# Options: --sanitize  also build and run the unit tests with ASan + UBSan, and
+#                      the pg_regress suite against the extension built with
+#                      them (test/sanitize/run.sh).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -121,6 +123,18 @@ bad=$(grep -c '^FAIL ' "$log_dir/fuzz.log")
 if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && ! grep -q '^SKIP ' "$log_dir/fuzz.log"; then bad=1; fi
 [ "$bad" -gt 0 ] && grep -vE '^(PASS|FAIL|SKIP) ' "$log_dir/fuzz.log" | tail -20
 count "$ok" "$bad"
+
+if [ $sanitize -eq 1 ]; then
+    section "pg_regress against the extension built with ASan + UBSan (server with the runtime preloaded)"
+    test/sanitize/run.sh >"$log_dir/sanitize.log" 2>&1
+    grep -E '^(PASS|FAIL) ' "$log_dir/sanitize.log" | grep -v '^PASS sanitized regress' || true
+    ok=$(grep -c '^PASS ' "$log_dir/sanitize.log")
+    bad=$(grep -c '^FAIL ' "$log_dir/sanitize.log")
+    echo "$(grep -c '^PASS sanitized regress' "$log_dir/sanitize.log") regress files passed under the sanitizers"
+    [ "$bad" -gt 0 ] && grep -vE '^(PASS|FAIL) ' "$log_dir/sanitize.log" | tail -60
+    [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && bad=1
+    count "$ok" "$bad"
+fi
 
 echo
 echo "all tests took $SECONDS s"

@@ -177,7 +177,11 @@ PERSONALIZE_FUNCTION(personalize_decide_offer) {
         std::vector<rules::RulePtr> compiled;
         pg::compile_offer_rules(catalogue, compiled, "decide_offer");
         rules::Evaluator evaluator(tree, pg::unix_micros(now));
+        // The reasons outlive SPI_finish() (they are returned): allocate
+        // them in the caller's context, not SPI's.
+        const MemoryContext spi = MemoryContextSwitchTo(caller);
         pg::evaluate_offers(catalogue, compiled, evaluator, eligible, reasons, "decide_offer");
+        MemoryContextSwitchTo(spi);
         pg::drop_rewards_in_other_currencies(catalogue, has_cart_currency ? cart_currency : nullptr, eligible,
                                              "decide_offer");
         bool capped = false;
