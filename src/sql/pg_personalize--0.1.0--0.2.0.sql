@@ -479,6 +479,49 @@ COMMENT ON FUNCTION rp3beta_similarities(baskets, float8, float8, integer, bigin
     'RP3beta item-to-item scores (two-step random walk damped by popularity^beta) in the rows item_similarities makes';
 
 -- Issue 15: buy again (60_suggest.sql).
+-- The argument checks of buy_again and batch_buy_again, with the column
+-- types of "history" (a numeric item_id would be rounded by the ::bigint
+-- cast, a text bought_at fail without naming the column).
+CREATE FUNCTION check_buy_again_args(fn text, history regclass, n integer, as_of timestamptz, min_purchases integer)
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing text;
+BEGIN
+    IF history IS NULL THEN
+        RAISE EXCEPTION '%: "history" must not be NULL', fn USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
+        RAISE EXCEPTION '%: "%" must not be NULL', fn,
+            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF n < 1 THEN
+        RAISE EXCEPTION '%: "n" must be at least 1', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF min_purchases < 2 THEN
+        RAISE EXCEPTION '%: "min_purchases" must be at least 2', fn USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
+    END IF;
+    IF NOT isfinite(as_of) THEN
+        RAISE EXCEPTION '%: "as_of" must be a finite timestamp', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
+    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
+                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION '%: "history" (%) has no column %', fn, history, missing
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
+    END IF;
+    PERFORM personalize.require_column_types(history, ARRAY['customer_id', 'item_id', 'bought_at'],
+                                             ARRAY['integer', 'integer', 'timestamp'], fn, 'history');
+END
+$fn$;
+COMMENT ON FUNCTION check_buy_again_args(text, regclass, integer, timestamptz, integer) IS
+    'internal: argument checks of buy_again and batch_buy_again';
+
 -- "Buy again": the items a customer buys repeatedly that are due now
 -- (docs/suggestions.md, "Buy again"), from their own purchase days only.
 -- For each item bought on at least min_purchases distinct days up to as_of:
@@ -500,33 +543,11 @@ RETURNS TABLE (customer_id bigint, rank integer, item_id bigint, score float8, p
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    missing text;
 BEGIN
-    IF history IS NULL THEN
-        RAISE EXCEPTION 'batch_buy_again: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
-        RAISE EXCEPTION 'batch_buy_again: "%" must not be NULL',
-            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n < 1 THEN
-        RAISE EXCEPTION 'batch_buy_again: "n" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF min_purchases < 2 THEN
-        RAISE EXCEPTION 'batch_buy_again: "min_purchases" must be at least 2' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
-    END IF;
-    IF NOT isfinite(as_of) THEN
-        RAISE EXCEPTION 'batch_buy_again: "as_of" must be a finite timestamp' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
-    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
-                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'batch_buy_again: "history" (%) has no column %', history, missing
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
+    PERFORM personalize.check_buy_again_args('batch_buy_again', history, n, as_of, min_purchases);
+    IF customers IS NOT NULL THEN
+        PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
+                                                 'batch_buy_again', 'customers');
     END IF;
     RETURN QUERY EXECUTE format(
         'WITH h AS (SELECT t.customer_id::bigint AS c, t.item_id::bigint AS i, t.bought_at::timestamptz AS at FROM %s t
@@ -566,34 +587,8 @@ RETURNS TABLE (rank integer, item_id bigint, score float8, purchases bigint,
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
-DECLARE
-    missing text;
 BEGIN
-    IF history IS NULL THEN
-        RAISE EXCEPTION 'buy_again: "history" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
-        RAISE EXCEPTION 'buy_again: "%" must not be NULL',
-            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n < 1 THEN
-        RAISE EXCEPTION 'buy_again: "n" must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF min_purchases < 2 THEN
-        RAISE EXCEPTION 'buy_again: "min_purchases" must be at least 2' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
-    END IF;
-    IF NOT isfinite(as_of) THEN
-        RAISE EXCEPTION 'buy_again: "as_of" must be a finite timestamp' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
-    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
-                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION 'buy_again: "history" (%) has no column %', history, missing
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
-    END IF;
+    PERFORM personalize.check_buy_again_args('buy_again', history, n, as_of, min_purchases);
     IF customer_id IS NULL THEN
         RETURN;  -- an anonymous visitor has no habits
     END IF;
@@ -2416,125 +2411,3 @@ BEGIN
         USING as_of, days;
 END
 $fn$;
-
--- ==== main: buy_again / batch_buy_again check the column types of "history" (one checker for both) ====
--- The argument checks of buy_again and batch_buy_again, with the column
--- types of "history" (a numeric item_id would be rounded by the ::bigint
--- cast, a text bought_at fail without naming the column).
-CREATE FUNCTION check_buy_again_args(fn text, history regclass, n integer, as_of timestamptz, min_purchases integer)
-    RETURNS void
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    missing text;
-BEGIN
-    IF history IS NULL THEN
-        RAISE EXCEPTION '%: "history" must not be NULL', fn USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n IS NULL OR as_of IS NULL OR min_purchases IS NULL THEN
-        RAISE EXCEPTION '%: "%" must not be NULL', fn,
-            CASE WHEN n IS NULL THEN 'n' WHEN as_of IS NULL THEN 'as_of' ELSE 'min_purchases' END
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF n < 1 THEN
-        RAISE EXCEPTION '%: "n" must be at least 1', fn USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF min_purchases < 2 THEN
-        RAISE EXCEPTION '%: "min_purchases" must be at least 2', fn USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'A typical gap needs two purchase days; items bought once are for suggestions().';
-    END IF;
-    IF NOT isfinite(as_of) THEN
-        RAISE EXCEPTION '%: "as_of" must be a finite timestamp', fn USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT c INTO missing FROM unnest(ARRAY['customer_id', 'item_id', 'bought_at']) AS c
-    WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = history AND a.attname = c
-                      AND a.attnum > 0 AND NOT a.attisdropped) LIMIT 1;
-    IF missing IS NOT NULL THEN
-        RAISE EXCEPTION '%: "history" (%) has no column %', fn, history, missing
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'history needs customer_id, item_id, bought_at (a view renames).';
-    END IF;
-    PERFORM personalize.require_column_types(history, ARRAY['customer_id', 'item_id', 'bought_at'],
-                                             ARRAY['integer', 'integer', 'timestamp'], fn, 'history');
-END
-$fn$;
-COMMENT ON FUNCTION check_buy_again_args(text, regclass, integer, timestamptz, integer) IS
-    'internal: argument checks of buy_again and batch_buy_again';
-
-CREATE OR REPLACE FUNCTION batch_buy_again(
-    customers regclass,
-    history regclass,
-    n integer DEFAULT 10,
-    as_of timestamptz DEFAULT now(),
-    min_purchases integer DEFAULT 2)
-RETURNS TABLE (customer_id bigint, rank integer, item_id bigint, score float8, purchases bigint,
-               last_bought timestamptz, typical_gap_days float8, due_in_days float8)
-    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    PERFORM personalize.check_buy_again_args('batch_buy_again', history, n, as_of, min_purchases);
-    IF customers IS NOT NULL THEN
-        PERFORM personalize.require_column_types(customers, ARRAY['customer_id'], ARRAY['integer'],
-                                                 'batch_buy_again', 'customers');
-    END IF;
-    RETURN QUERY EXECUTE format(
-        'WITH h AS (SELECT t.customer_id::bigint AS c, t.item_id::bigint AS i, t.bought_at::timestamptz AS at FROM %s t
-                    WHERE t.customer_id IS NOT NULL AND t.item_id IS NOT NULL AND t.bought_at <= $2 %s),
-         days AS (SELECT DISTINCT h.c, h.i, h.at::date AS day FROM h),
-         gaps AS (SELECT d.c, d.i, d.day - lag(d.day) OVER (PARTITION BY d.c, d.i ORDER BY d.day) AS gap FROM days d),
-         habit AS (SELECT g.c, g.i, count(*) AS purchases,
-                          percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap) AS typical
-                   FROM gaps g GROUP BY g.c, g.i HAVING count(*) >= $3),
-         scored AS (SELECT x.c, x.i, x.purchases, l.last, x.typical,
-                           extract(epoch FROM $2 - l.last)::float8 / 86400 AS since
-                    FROM habit x JOIN (SELECT h.c, h.i, max(h.at) AS last FROM h GROUP BY h.c, h.i) l USING (c, i)),
-         ranked AS (SELECT s.*, (s.since / s.typical) * exp(1 - s.since / s.typical) * (1 - 1.0::float8 / s.purchases) AS score
-                    FROM scored s),
-         numbered AS (SELECT r.*, row_number() OVER (PARTITION BY r.c ORDER BY r.score DESC, r.i) AS k FROM ranked r)
-         SELECT z.c, z.k::integer, z.i, z.score, z.purchases, z.last, z.typical, z.typical - z.since
-         FROM numbered z WHERE z.k <= $1 ORDER BY z.c, z.k',
-        history,
-        CASE WHEN customers IS NULL THEN ''
-             ELSE format('AND t.customer_id::bigint IN (SELECT u.customer_id::bigint FROM %s u)', customers) END)
-        USING n, as_of, min_purchases;
-END
-$fn$;
-COMMENT ON FUNCTION batch_buy_again(regclass, regclass, integer, timestamptz, integer) IS
-    'replenishment lists of every customer (or of a customer list): repeat purchases due now, from each customer''s own purchase gaps';
-
-CREATE OR REPLACE FUNCTION buy_again(
-    customer_id bigint,
-    history regclass,
-    n integer DEFAULT 10,
-    as_of timestamptz DEFAULT now(),
-    min_purchases integer DEFAULT 2)
-RETURNS TABLE (rank integer, item_id bigint, score float8, purchases bigint,
-               last_bought timestamptz, typical_gap_days float8, due_in_days float8)
-    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    PERFORM personalize.check_buy_again_args('buy_again', history, n, as_of, min_purchases);
-    IF customer_id IS NULL THEN
-        RETURN;  -- an anonymous visitor has no habits
-    END IF;
-    RETURN QUERY EXECUTE format(
-        'WITH h AS (SELECT t.item_id::bigint AS i, t.bought_at::timestamptz AS at FROM %s t
-                    WHERE t.customer_id = $4 AND t.item_id IS NOT NULL AND t.bought_at <= $2),
-         days AS (SELECT DISTINCT h.i, h.at::date AS day FROM h),
-         gaps AS (SELECT d.i, d.day - lag(d.day) OVER (PARTITION BY d.i ORDER BY d.day) AS gap FROM days d),
-         habit AS (SELECT g.i, count(*) AS purchases, percentile_cont(0.5) WITHIN GROUP (ORDER BY g.gap) AS typical
-                   FROM gaps g GROUP BY g.i HAVING count(*) >= $3),
-         scored AS (SELECT x.i, x.purchases, l.last, x.typical, extract(epoch FROM $2 - l.last)::float8 / 86400 AS since
-                    FROM habit x JOIN (SELECT h.i, max(h.at) AS last FROM h GROUP BY h.i) l USING (i)),
-         ranked AS (SELECT s.*, (s.since / s.typical) * exp(1 - s.since / s.typical) * (1 - 1.0::float8 / s.purchases) AS score
-                    FROM scored s),
-         numbered AS (SELECT r.*, row_number() OVER (ORDER BY r.score DESC, r.i) AS k FROM ranked r)
-         SELECT z.k::integer, z.i, z.score, z.purchases, z.last, z.typical, z.typical - z.since
-         FROM numbered z WHERE z.k <= $1 ORDER BY z.k', history)
-        USING n, as_of, min_purchases, customer_id;
-END
-$fn$;
-COMMENT ON FUNCTION buy_again(bigint, regclass, integer, timestamptz, integer) IS
-    'one customer''s replenishment list: the items they buy repeatedly, ranked by how due they are (own purchase gaps)';
