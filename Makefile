@@ -16,8 +16,13 @@ OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # capability (src/sql/NN_<capability>.sql, in NN order). Earlier versions'
 # install scripts and the upgrade scripts between versions ship as they are
 # (src/sql/pg_personalize--*.sql), so ALTER EXTENSION ... UPDATE works.
-SQL_PARTS  = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# The upgrade script to this version is assembled the same way, from
+# src/sql/upgrade/0.1.0--0.2.0/NN_<topic>.sql in NN order: a change adds or
+# edits its own part, so two branches do not edit one file.
+SQL_PARTS     = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
+UPGRADE_PARTS = $(sort $(wildcard src/sql/upgrade/0.1.0--0.2.0/[0-9][0-9]_*.sql))
+UPGRADE_built = $(EXTENSION)--0.1.0--$(EXTVERSION).sql
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_built)
 DATA       = $(sort $(wildcard src/sql/$(EXTENSION)--*.sql))
 
 # Every test/sql/*.sql is a test; a file that exists is a file that runs.
@@ -48,8 +53,13 @@ include $(PGXS)
 src/core/%.o: src/core/%.cpp | check-core-isolation
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
 
-$(DATA_built): $(SQL_PARTS)
-	cat $^ > $@
+# Assembled on every make (cat is instant): a new part older than the
+# assembled file would otherwise be left out.
+.PHONY: $(DATA_built)
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+	cat $(SQL_PARTS) > $@
+$(UPGRADE_built): $(UPGRADE_PARTS)
+	cat $(UPGRADE_PARTS) > $@
 
 # Rebuild objects whose headers changed (-MMD writes the .d files).
 -include $(OBJS:.o=.d)
