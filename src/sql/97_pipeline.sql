@@ -424,8 +424,21 @@ END
 $fn$;
 COMMENT ON FUNCTION configured_shop(text, boolean) IS 'internal: the configured tables, resolved (and checked), else an error';
 
+-- The customers forget_customer() erased: every refresh leaves them out
+-- (their orders, sessions and customers row), though the shop's own
+-- tables still hold them. Dumped, so a restore keeps forgetting them.
+CREATE TABLE forgotten_customers (
+    customer_id  bigint PRIMARY KEY,
+    forgotten_at timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE forgotten_customers IS
+    'customers erased by forget_customer(): refreshes leave them out of every model and output';
+COMMENT ON COLUMN forgotten_customers.customer_id IS 'the customer (the shop''s id; the only thing kept about them)';
+COMMENT ON COLUMN forgotten_customers.forgotten_at IS 'when forget_customer() was first called for them';
+SELECT pg_catalog.pg_extension_config_dump('personalize.forgotten_customers', '');
+
 -- Internal: the configured completed orders up to $1 as SQL (order_id,
--- customer_id bigint, ordered_at, total float8).
+-- customer_id bigint, ordered_at, total float8), forgotten customers left out.
 CREATE FUNCTION completed_orders_sql()
     RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -433,7 +446,9 @@ CREATE FUNCTION completed_orders_sql()
 AS $fn$
     SELECT format('SELECT o.order_id::bigint AS order_id, o.customer_id::bigint AS customer_id, o.ordered_at,
                           o.total::float8 AS total
-                   FROM %s o WHERE o.status = ANY (%L::text[]) AND o.ordered_at <= $1 AND o.customer_id IS NOT NULL',
+                   FROM %s o WHERE o.status = ANY (%L::text[]) AND o.ordered_at <= $1 AND o.customer_id IS NOT NULL
+                     AND NOT EXISTS (SELECT 1 FROM personalize.forgotten_customers f
+                                     WHERE f.customer_id = o.customer_id::bigint)',
                   (personalize.configured_shop('refresh')).orders, personalize.shop_setting('completed_statuses'))
 $fn$;
 COMMENT ON FUNCTION completed_orders_sql() IS 'internal: the SQL of the completed orders up to $1';
@@ -670,6 +685,132 @@ COMMENT ON COLUMN refresh_runs.backend_pid IS 'the backend that ran it';
 SELECT pg_catalog.pg_extension_config_dump('personalize.refresh_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('personalize.refresh_runs_run_id_seq', '');
 
+-- The incremental refresh (refresh(full => false), docs/pipeline.md): what
+-- each incremental stage was last built from, per customer: the number and
+-- a digest (a sum of hashes of order id, time and total) of the customer's
+-- completed orders up to as_of. A customer whose row differs from what the
+-- orders give now (new, changed, cancelled or deleted orders, a customer
+-- gone or forgotten) is recomputed; the others are kept.
+CREATE TABLE refresh_fingerprints (
+    stage       text NOT NULL,
+    customer_id bigint NOT NULL,
+    orders      bigint NOT NULL,
+    digest      numeric NOT NULL,
+    PRIMARY KEY (stage, customer_id)
+);
+COMMENT ON TABLE refresh_fingerprints IS
+    'internal: per stage and customer, the fingerprint of the completed orders the stage was last built from (incremental refresh)';
+COMMENT ON COLUMN refresh_fingerprints.stage IS 'summaries, purchase_history, product_rules or item_similarities';
+COMMENT ON COLUMN refresh_fingerprints.customer_id IS 'the customer';
+COMMENT ON COLUMN refresh_fingerprints.orders IS 'their completed orders up to as_of';
+COMMENT ON COLUMN refresh_fingerprints.digest IS 'sum of hashes of each order''s id, time and total';
+SELECT pg_catalog.pg_extension_config_dump('personalize.refresh_fingerprints', '');
+
+-- What each incremental stage was last built with: the configured tables
+-- and every setting but as_of. Another basis: the stage rebuilds everything.
+CREATE TABLE refresh_state (
+    stage text PRIMARY KEY,
+    basis jsonb NOT NULL,
+    as_of timestamptz NOT NULL
+);
+COMMENT ON TABLE refresh_state IS 'internal: the configuration each incremental stage was last built with';
+COMMENT ON COLUMN refresh_state.stage IS 'the stage';
+COMMENT ON COLUMN refresh_state.basis IS 'the configured tables and the settings but as_of (refresh_basis())';
+COMMENT ON COLUMN refresh_state.as_of IS 'the as_of it was built for';
+SELECT pg_catalog.pg_extension_config_dump('personalize.refresh_state', '');
+
+-- Internal: what an incremental stage's output depends on besides the
+-- orders: the configured tables and the settings (but as_of, whose effect
+-- on the orders the fingerprints see).
+CREATE FUNCTION refresh_basis()
+    RETURNS jsonb
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT jsonb_build_object(
+        'tables', (SELECT jsonb_build_array(s.orders, s.order_lines, s.customers, s.products, s.sessions)
+                   FROM personalize.shop_source s),
+        'settings', (SELECT jsonb_object_agg(d.key, personalize.shop_setting(d.key))
+                     FROM personalize.shop_setting_definitions() d WHERE d.key <> 'as_of'))
+$fn$;
+COMMENT ON FUNCTION refresh_basis() IS 'internal: the configuration an incremental stage''s output depends on';
+
+-- Internal: the customers whose completed orders changed since `stage`
+-- last ran, in pg_temp.personalize_changed_<stage>; their number, or NULL
+-- when the stage is to rebuild everything (refresh(full => true), no
+-- earlier run, another basis). The fingerprints of the orders now are taken
+-- once per refresh (pg_temp.personalize_refresh_fingerprints).
+CREATE FUNCTION refresh_changes(stage text, as_of timestamptz)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    SET extra_float_digits = 3  -- the totals' text in the digest: exact
+AS $fn$
+DECLARE
+    changed text := 'personalize_changed_' || stage;
+    n bigint;
+BEGIN
+    IF to_regclass('pg_temp.personalize_refresh_fingerprints') IS NULL THEN
+        CREATE TEMP TABLE personalize_refresh_fingerprints (
+            customer_id bigint PRIMARY KEY, orders bigint NOT NULL, digest numeric NOT NULL) ON COMMIT DROP;
+        EXECUTE format($q$
+            INSERT INTO pg_temp.personalize_refresh_fingerprints
+            SELECT o.customer_id, count(*),
+                   sum(hashtextextended(concat_ws('|', o.order_id, extract(epoch FROM o.ordered_at), o.total), 0)::numeric)
+            FROM (%s) o GROUP BY o.customer_id$q$, personalize.completed_orders_sql())
+            USING as_of;
+        ANALYZE pg_temp.personalize_refresh_fingerprints;
+    END IF;
+    PERFORM personalize.drop_temp_tables(ARRAY[changed]);
+    IF current_setting('pg_personalize.refresh_full', true) IS DISTINCT FROM 'false'
+       OR NOT EXISTS (SELECT 1 FROM personalize.refresh_state s
+                      WHERE s.stage = refresh_changes.stage AND s.basis = personalize.refresh_basis()) THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format($q$
+        CREATE TEMP TABLE %I ON COMMIT DROP AS
+        SELECT coalesce(c.customer_id, f.customer_id) AS customer_id
+        FROM pg_temp.personalize_refresh_fingerprints c
+        FULL JOIN (SELECT * FROM personalize.refresh_fingerprints x WHERE x.stage = %L) f
+            ON f.customer_id = c.customer_id
+        WHERE (c.orders, c.digest) IS DISTINCT FROM (f.orders, f.digest)$q$, changed, stage);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXECUTE format('ANALYZE pg_temp.%I', changed);
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION refresh_changes(text, timestamptz) IS
+    'internal: the customers whose orders changed since a stage last ran (NULL: rebuild everything)';
+
+-- Internal: records what `stage` was built from: the fingerprints of the
+-- changed customers (incremental) or of all (a rebuild), and the basis.
+CREATE FUNCTION refresh_record(stage text, as_of timestamptz, incremental boolean)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF incremental THEN
+        EXECUTE format('DELETE FROM personalize.refresh_fingerprints f
+                        WHERE f.stage = $1 AND f.customer_id IN (SELECT c.customer_id FROM pg_temp.%1$I c)',
+                       'personalize_changed_' || stage) USING stage;
+        EXECUTE format('INSERT INTO personalize.refresh_fingerprints (stage, customer_id, orders, digest)
+                        SELECT $1, p.customer_id, p.orders, p.digest FROM pg_temp.personalize_refresh_fingerprints p
+                        WHERE p.customer_id IN (SELECT c.customer_id FROM pg_temp.%1$I c)',
+                       'personalize_changed_' || stage) USING stage;
+    ELSE
+        DELETE FROM personalize.refresh_fingerprints f WHERE f.stage = refresh_record.stage;
+        INSERT INTO personalize.refresh_fingerprints (stage, customer_id, orders, digest)
+        SELECT stage, p.customer_id, p.orders, p.digest FROM pg_temp.personalize_refresh_fingerprints p;
+    END IF;
+    INSERT INTO personalize.refresh_state AS s (stage, basis, as_of)
+    VALUES (stage, personalize.refresh_basis(), as_of)
+    ON CONFLICT ON CONSTRAINT refresh_state_pkey DO UPDATE SET basis = excluded.basis, as_of = excluded.as_of;
+END
+$fn$;
+COMMENT ON FUNCTION refresh_record(text, timestamptz, boolean) IS
+    'internal: records the fingerprints and basis a stage was built from';
+
 -- The stages -----------------------------------------------------------------
 -- Each refresh_<stage>(as_of, holdout_from) writes its output and returns
 -- the rows it wrote and its quality. holdout_from is as_of - holdout_days
@@ -696,23 +837,57 @@ $fn$;
 COMMENT ON FUNCTION drop_temp_tables(text[]) IS 'internal: drops temporary tables of an earlier refresh';
 
 -- The per-customer summaries of the completed orders up to as_of (a
--- temporary table the next stages read).
+-- temporary table the next stages read). Incremental: customer_summary of
+-- the customers whose orders changed; the others' come from their profile
+-- (the columns are the summary's), with the age taken anew to this as_of.
+-- Rows are written in customer order either way, so the fits that read
+-- them see the same sequence as after a rebuild.
 CREATE FUNCTION refresh_summaries(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    unit interval := personalize.shop_setting('time_unit')::interval;
+    changed bigint := personalize.refresh_changes('summaries', as_of);
 BEGIN
     PERFORM personalize.drop_temp_tables(ARRAY['personalize_refresh_summary']);
     CREATE TEMP TABLE personalize_refresh_summary (
         customer_id bigint PRIMARY KEY, orders bigint, first_order_at timestamptz, last_order_at timestamptz,
         frequency bigint, recency float8, age float8, monetary float8, total float8) ON COMMIT DROP;
-    EXECUTE format('INSERT INTO pg_temp.personalize_refresh_summary
-                    SELECT o.customer_id, (personalize.customer_summary(o.ordered_at, o.total, $1, $2)).*
-                    FROM (%s) o GROUP BY o.customer_id', personalize.completed_orders_sql())
-        USING as_of, personalize.shop_setting('time_unit')::interval;
-    GET DIAGNOSTICS rows = ROW_COUNT;
+    IF changed IS NOT NULL THEN
+        EXECUTE format($q$
+            INSERT INTO pg_temp.personalize_refresh_summary
+            SELECT * FROM (
+                SELECT o.customer_id, (personalize.customer_summary(o.ordered_at, o.total, $1, $2)).*
+                FROM (%s) o WHERE o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_summaries c)
+                GROUP BY o.customer_id
+                UNION ALL
+                SELECT p.customer_id, p.orders, p.first_order_at, p.last_order_at, p.frequency, p.recency,
+                       (personalize.customer_summary(p.first_order_at, 0::float8, $1, $2)).age, p.monetary, p.total
+                FROM personalize.customer_profiles p
+                WHERE p.orders > 0
+                  AND p.customer_id NOT IN (SELECT c.customer_id FROM pg_temp.personalize_changed_summaries c)
+                GROUP BY p.customer_id) x
+            ORDER BY x.customer_id$q$, personalize.completed_orders_sql())
+            USING as_of, unit;
+        GET DIAGNOSTICS rows = ROW_COUNT;
+        -- Profiles edited by hand since: rebuild rather than trust them.
+        IF rows <> (SELECT count(*) FROM pg_temp.personalize_refresh_fingerprints) THEN
+            TRUNCATE pg_temp.personalize_refresh_summary;
+            changed := NULL;
+        END IF;
+    END IF;
+    IF changed IS NULL THEN
+        EXECUTE format('INSERT INTO pg_temp.personalize_refresh_summary
+                        SELECT o.customer_id, (personalize.customer_summary(o.ordered_at, o.total, $1, $2)).*
+                        FROM (%s) o GROUP BY o.customer_id ORDER BY o.customer_id', personalize.completed_orders_sql())
+            USING as_of, unit;
+        GET DIAGNOSTICS rows = ROW_COUNT;
+    END IF;
     ANALYZE pg_temp.personalize_refresh_summary;
-    quality := jsonb_build_object('customers_with_orders', rows);
+    PERFORM personalize.refresh_record('summaries', as_of, changed IS NOT NULL);
+    quality := jsonb_build_object('customers_with_orders', rows, 'mode', CASE WHEN changed IS NULL THEN 'full' ELSE 'incremental' END,
+                                  'customers_recomputed', coalesce(changed, rows));
 END
 $fn$;
 COMMENT ON FUNCTION refresh_summaries(timestamptz, timestamptz) IS 'refresh stage: customer_summary of every customer';
@@ -885,7 +1060,9 @@ BEGIN
         FROM p LEFT JOIN prev ON prev.customer_id = p.customer_id
         LEFT JOIN cells ON cells.cr = p.r AND cells.cf = p.f AND cells.cm = p.m$q$,
         CASE WHEN src.customers IS NULL THEN ''
-             ELSE format('UNION SELECT c.customer_id::bigint FROM %s c WHERE c.customer_id IS NOT NULL', src.customers) END,
+             ELSE format('UNION SELECT c.customer_id::bigint FROM %s c WHERE c.customer_id IS NOT NULL
+                          AND NOT EXISTS (SELECT 1 FROM personalize.forgotten_customers f
+                                          WHERE f.customer_id = c.customer_id::bigint)', src.customers) END,
         CASE WHEN has_signup THEN 'c.signed_up_at' ELSE 'NULL::timestamptz' END,
         CASE WHEN has_signup THEN format('LEFT JOIN %s c ON c.customer_id = k.customer_id', src.customers) ELSE '' END,
         CASE WHEN draws > 0
@@ -924,7 +1101,10 @@ END
 $fn$;
 COMMENT ON FUNCTION refresh_segment_history(timestamptz, timestamptz) IS 'refresh stage: the segment snapshot';
 
--- purchase_history and shop_items.
+-- purchase_history and shop_items. Incremental: the rows of the customers
+-- whose orders changed are replaced; the holdout history of the
+-- suggestions check is then not taken (item_similarities keeps its last
+-- holdout figures).
 CREATE FUNCTION refresh_purchase_history(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
@@ -933,12 +1113,27 @@ DECLARE
     src personalize.shop_tables := personalize.configured_shop('refresh');
     items bigint := 0;
     cols text;
+    changed bigint := personalize.refresh_changes('purchase_history', as_of);
 BEGIN
+    PERFORM personalize.drop_temp_tables(ARRAY['personalize_holdout_history']);
+    IF changed IS NOT NULL THEN
+        DELETE FROM personalize.purchase_history h
+        WHERE h.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_purchase_history c);
+        EXECUTE format($q$
+            INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines)
+            SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*)
+            FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+            WHERE l.product_id IS NOT NULL
+              AND o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_purchase_history c)
+            GROUP BY 1, 2$q$,
+            personalize.completed_orders_sql(), src.order_lines)
+            USING as_of;
+        SELECT count(*) INTO rows FROM personalize.purchase_history;
+    ELSE
     DELETE FROM personalize.purchase_history;
     -- The same pass keeps, for the holdout check of the suggestions, each
     -- customer's history up to holdout_from (bought_at NULL: first bought
     -- after it), so the order lines are read once.
-    PERFORM personalize.drop_temp_tables(ARRAY['personalize_holdout_history']);
     CREATE TEMP TABLE personalize_holdout_history (customer_id bigint, item_id bigint, bought_at timestamptz)
         ON COMMIT DROP;
     EXECUTE format($q$
@@ -957,6 +1152,8 @@ BEGIN
         personalize.completed_orders_sql(), src.order_lines)
         USING as_of, holdout_from;
     GET DIAGNOSTICS rows = ROW_COUNT;
+    END IF;
+    PERFORM personalize.refresh_record('purchase_history', as_of, changed IS NOT NULL);
     DELETE FROM personalize.shop_items;
     IF src.products IS NOT NULL THEN
         SELECT string_agg(CASE a.attname WHEN 'category' THEN 'p.category::text' ELSE 'coalesce(p.rebuyable, false)' END,
@@ -973,7 +1170,9 @@ BEGIN
         GET DIAGNOSTICS items = ROW_COUNT;
     END IF;
     quality := jsonb_build_object('customers', (SELECT count(DISTINCT h.customer_id) FROM personalize.purchase_history h),
-                                  'items', items);
+                                  'items', items, 'mode', CASE WHEN changed IS NULL THEN 'full' ELSE 'incremental' END,
+                                  'customers_recomputed',
+                                  coalesce(changed, (SELECT count(*) FROM pg_temp.personalize_refresh_fingerprints)));
 END
 $fn$;
 COMMENT ON FUNCTION refresh_purchase_history(timestamptz, timestamptz) IS 'refresh stage: purchase_history and shop_items';
@@ -988,7 +1187,18 @@ DECLARE
     min_count bigint := personalize.shop_setting('rules_min_count')::bigint;
     per_item integer := personalize.shop_setting('rules_per_item')::integer;
     orders bigint;
+    changed bigint := personalize.refresh_changes('product_rules', as_of);
 BEGIN
+    -- Rules count every basket: any changed order rebuilds them; no change
+    -- keeps them (and their model row, now as of this refresh).
+    IF changed = 0 AND EXISTS (SELECT 1 FROM personalize.models m WHERE m.name = 'product_rules') THEN
+        UPDATE personalize.models m SET as_of = refresh_product_rules.as_of WHERE m.name = 'product_rules';
+        SELECT count(*) INTO rows FROM personalize.product_rules;
+        SELECT m.quality || jsonb_build_object('mode', 'kept: no order changed') INTO quality
+        FROM personalize.models m WHERE m.name = 'product_rules';
+        PERFORM personalize.refresh_record('product_rules', as_of, true);
+        RETURN;
+    END IF;
     DELETE FROM personalize.product_rules;
     EXECUTE format($q$
         WITH b AS MATERIALIZED (
@@ -1011,6 +1221,8 @@ BEGIN
     PERFORM personalize.store_model('product_rules',
                                     jsonb_build_object('min_count', min_count, 'min_len', 1, 'rules_per_item', per_item),
                                     as_of, coalesce(orders, 0), quality);
+    PERFORM personalize.refresh_record('product_rules', as_of, changed IS NOT NULL);
+    quality := quality || jsonb_build_object('mode', CASE WHEN changed IS NULL THEN 'full' ELSE 'rebuilt: orders changed' END);
 END
 $fn$;
 COMMENT ON FUNCTION refresh_product_rules(timestamptz, timestamptz) IS 'refresh stage: association rules';
@@ -1094,7 +1306,17 @@ DECLARE
     measure text := personalize.shop_setting('similarity_measure');
     neighbours integer := personalize.shop_setting('similarity_neighbours')::integer;
     customers bigint;
+    changed bigint := personalize.refresh_changes('item_similarities', as_of);
 BEGIN
+    -- No purchase changed: the similarities (and their quality) are kept.
+    IF changed = 0 AND EXISTS (SELECT 1 FROM personalize.models m WHERE m.name = 'item_similarities') THEN
+        UPDATE personalize.models m SET as_of = refresh_item_similarities.as_of WHERE m.name = 'item_similarities';
+        SELECT count(*) INTO rows FROM personalize.item_similarities;
+        SELECT m.quality || jsonb_build_object('mode', 'kept: no order changed') INTO quality
+        FROM personalize.models m WHERE m.name = 'item_similarities';
+        PERFORM personalize.refresh_record('item_similarities', as_of, true);
+        RETURN;
+    END IF;
     DELETE FROM personalize.item_similarities;
     INSERT INTO personalize.item_similarities (item, neighbour, score, together)
     SELECT s.item, s.neighbour, s.score, s.together
@@ -1104,11 +1326,21 @@ BEGIN
     GET DIAGNOSTICS rows = ROW_COUNT;
     SELECT count(DISTINCT h.customer_id) INTO customers FROM personalize.purchase_history h;
     quality := jsonb_build_object('items', (SELECT count(*) FROM personalize.item_similarities s WHERE s.item = s.neighbour));
-    IF holdout_from IS NOT NULL THEN
+    IF holdout_from IS NOT NULL AND to_regclass('pg_temp.personalize_holdout_history') IS NULL
+       AND EXISTS (SELECT 1 FROM personalize.models m WHERE m.name = 'item_similarities' AND m.quality ? 'holdout') THEN
+        -- An incremental purchase_history took no holdout history: the
+        -- figures of the last rebuild stay, marked with their as_of.
+        quality := quality || jsonb_build_object('holdout', (
+            SELECT (m.quality -> 'holdout') || jsonb_build_object('as_of', coalesce(m.quality -> 'holdout' -> 'as_of',
+                                                                                    to_jsonb(m.as_of)))
+            FROM personalize.models m WHERE m.name = 'item_similarities'));
+    ELSIF holdout_from IS NOT NULL THEN
         quality := quality || jsonb_build_object('holdout', personalize.evaluate_suggestions(as_of, holdout_from));
     END IF;
     PERFORM personalize.store_model('item_similarities', jsonb_build_object('measure', measure, 'neighbours', neighbours),
                                     as_of, customers, quality);
+    PERFORM personalize.refresh_record('item_similarities', as_of, changed IS NOT NULL);
+    quality := quality || jsonb_build_object('mode', CASE WHEN changed IS NULL THEN 'full' ELSE 'rebuilt: orders changed' END);
 END
 $fn$;
 COMMENT ON FUNCTION refresh_item_similarities(timestamptz, timestamptz) IS 'refresh stage: item similarities and their holdout check';
@@ -1188,7 +1420,9 @@ BEGIN
             UNION ALL
             SELECT s.customer_id::bigint, s.started_at, 0, s.ended_at, s.pages_viewed::integer, s.items_in_cart::integer,
                    s.cart_value::float8, s.exit_intent, s.converted
-            FROM %s s WHERE s.started_at <= $1 AND s.converted IS NOT NULL),
+            FROM %s s WHERE s.started_at <= $1 AND s.converted IS NOT NULL
+                        AND NOT EXISTS (SELECT 1 FROM personalize.forgotten_customers f
+                                        WHERE f.customer_id = s.customer_id::bigint)),
         h AS (
             SELECT ev.*, sum(ev.is_order) OVER w AS prior_orders,
                    max(CASE WHEN ev.is_order = 1 THEN ev.at END) OVER w AS last_order_at
@@ -1348,6 +1582,10 @@ BEGIN
         PERFORM set_config('TimeZone', personalize.shop_setting('time_zone'), true);
         PERFORM set_config('personalize.memory_limit', personalize.shop_setting('memory_limit'), true);
         as_of := personalize.refresh_as_of();
+        -- The incremental stages read the mode (refresh_changes) and take
+        -- the orders' fingerprints anew in each refresh.
+        PERFORM set_config('pg_personalize.refresh_full', "full"::text, true);
+        PERFORM personalize.drop_temp_tables(ARRAY['personalize_refresh_fingerprints', 'personalize_holdout_history']);
         holdout_days := personalize.shop_setting('holdout_days')::integer;
         holdout_from := CASE WHEN holdout_days > 0 THEN as_of - holdout_days * interval '1 day' END;
         FOR st IN SELECT o.stage FROM personalize.refresh_stage_order() o WHERE o.model = ANY (wanted) ORDER BY o.step
@@ -1399,8 +1637,11 @@ COMMENT ON FUNCTION raise_refresh_error(jsonb) IS 'internal: raises a refresh er
 -- transaction: one row per stage. Readers see the previous models until it
 -- commits; a failure raises its error and leaves them (the run is logged in
 -- refresh_runs only when it succeeds: CALL run_refresh() logs failures).
--- `full` is accepted for the incremental refresh to come: today every
--- refresh rebuilds everything.
+-- full => false (the default) is incremental where the result stays that of
+-- a rebuild (docs/pipeline.md): the summaries and purchase_history of the
+-- customers whose orders changed are recomputed, the rules and
+-- similarities kept when no order changed, the rest rebuilt; full => true
+-- rebuilds everything.
 CREATE FUNCTION refresh(models text[] DEFAULT NULL, full boolean DEFAULT false)
     RETURNS TABLE (stage text, rows bigint, seconds float8, quality jsonb)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -1512,6 +1753,62 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION unschedule_refresh() IS 'removes the pg_cron schedule of the refresh';
+
+-- Privacy ----------------------------------------------------------------------
+
+-- Erases a customer everywhere the extension keeps them (an erasure
+-- request, docs/pipeline.md): their rows of customer_profiles,
+-- purchase_history, segment_history, offer_log, offer_customer_lock and
+-- refresh_fingerprints, and records the id in forgotten_customers so every
+-- later refresh leaves their orders, sessions and customers row out. The
+-- fitted models hold no per-customer rows (aggregate parameters only); the
+-- next refresh rebuilds every stage, refitting them without the customer.
+-- Returns the rows erased per table (forgotten_customers: 1 when newly
+-- recorded). An unknown id is recorded
+-- all the same (a customer not refreshed yet stays out). Waits for a
+-- running refresh (its lock), so none writes the customer back after.
+CREATE FUNCTION forget_customer(customer_id bigint)
+    RETURNS TABLE (erased_from text, rows bigint)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    n bigint;
+BEGIN
+    IF customer_id IS NULL THEN
+        RAISE EXCEPTION 'forget_customer: "customer_id" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM pg_advisory_xact_lock(personalize.refresh_lock_key());
+    INSERT INTO personalize.forgotten_customers AS f (customer_id) VALUES (customer_id) ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'forgotten_customers'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.customer_profiles t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'customer_profiles'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.purchase_history t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'purchase_history'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.segment_history t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'segment_history'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.offer_log t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'offer_log'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.offer_customer_lock t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'offer_customer_lock'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.refresh_fingerprints t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'refresh_fingerprints'; rows := n; RETURN NEXT;
+    -- The kept rules and similarities counted their orders: the next
+    -- refresh rebuilds every stage.
+    DELETE FROM personalize.refresh_state;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION forget_customer(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION forget_customer(bigint) IS
+    'erases a customer from every table of the extension and keeps later refreshes from using them; rows erased per table';
 
 -- Serving from the refreshed models -----------------------------------------
 -- The regclass forms stay for shops that keep their own models. A call

@@ -279,9 +279,9 @@ SELECT count(*) AS runs FROM personalize.refresh_runs;
 -- Twice in one transaction (the stages' temporary tables are made again).
 BEGIN;
 SELECT stage, rows, quality -> 'holdout' ->> 'customers' AS holdout_customers
-FROM personalize.refresh(ARRAY['item_similarities']);
+FROM personalize.refresh(ARRAY['item_similarities'], full => true);
 SELECT stage, rows, quality -> 'holdout' ->> 'customers' AS holdout_customers
-FROM personalize.refresh(ARRAY['item_similarities']);
+FROM personalize.refresh(ARRAY['item_similarities'], full => true);
 COMMIT;
 -- statement_timeout in the middle of a refresh: PostgreSQL's error, the
 -- previous models stay.
