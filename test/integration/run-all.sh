@@ -170,6 +170,7 @@ SQL
 pipeline_teardown() {  # schema
     psql -qX -c "DELETE FROM personalize.shop_settings" -c "DELETE FROM personalize.shop_source" \
          -c "DELETE FROM personalize.offer_context_source" -c "DELETE FROM personalize.refresh_runs" \
+         -c "DELETE FROM personalize.refresh_state" -c "DELETE FROM personalize.refresh_fingerprints" \
          -c "DROP SCHEMA $1 CASCADE" >/dev/null
 }
 # The refresh lock of this database is held (by a refresh in progress).
@@ -233,6 +234,37 @@ check_pipeline_cancel() {
     pipeline_teardown pipe_cancel
 }
 
+# A server crash in the middle of CALL run_refresh() (its backend killed with
+# SIGKILL: the postmaster ends every backend and recovers): after recovery
+# the previous models are there, the run's row stays 'running' with a backend
+# that no longer exists, and the next refresh succeeds.
+check_pipeline_crash() {
+    local name=pipeline_crash out pid before after logged next
+    pipeline_setup pipe_crash demo
+    psql -qXAt -c "SELECT count(*) FROM personalize.refresh(ARRAY['customer_profiles'])" >/dev/null
+    before=$(psql -qXAt -c "SELECT max(refreshed_at) || ' ' || count(*) FROM personalize.customer_profiles")
+    out=$(mktemp)
+    psql -qXAt -c "CALL personalize.run_refresh()" >"$out" 2>&1 &
+    local client=$!
+    for _ in $(seq 100); do pid=$(refresh_lock_pid); [ -n "$pid" ] && break; sleep 0.1; done
+    sleep 1
+    [ -n "$pid" ] && kill -KILL "$pid"
+    wait $client
+    for _ in $(seq 150); do psql -qXAt -c "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+    after=$(psql -qXAt -c "SELECT max(refreshed_at) || ' ' || count(*) FROM personalize.customer_profiles")
+    logged=$(psql -qXAt -c "SELECT r.status || ' ' || (r.finished_at IS NULL)::text || ' '
+                                   || EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = r.backend_pid)::text
+                            FROM personalize.refresh_runs r ORDER BY r.run_id DESC LIMIT 1")
+    next=$(psql -qXAt -c "SELECT count(*) FROM personalize.refresh()" 2>&1)
+    if [ -n "$pid" ] && [ "$before" = "$after" ] && [ "$logged" = "running true false" ] && [ "$next" = 11 ]; then
+        echo "PASS $name: backend $pid killed mid-refresh; after recovery the previous profiles served, the run stayed 'running' with its backend gone, the next refresh ran"
+    else
+        echo "FAIL $name: killed '${pid}'; profiles $before -> $after; logged: $logged; next: $next; output: $(tr '\n' ' ' <"$out")"
+    fi
+    rm -f "$out"
+    pipeline_teardown pipe_crash
+}
+
 # schedule_refresh() through pg_cron: the job runs CALL personalize.run_refresh(),
 # which records a succeeded run; unschedule_refresh() removes it.
 check_pipeline_schedule() {
@@ -262,6 +294,6 @@ check_pipeline_schedule() {
 }
 
 # Arguments: run only the named checks (e.g. check_timeouts).
-for check in "${@:-check_cancel check_timeouts check_pg_cron_refresh check_concurrent_caps check_pipeline_concurrent_refresh check_pipeline_cancel check_pipeline_schedule}"; do
+for check in "${@:-check_cancel check_timeouts check_pg_cron_refresh check_concurrent_caps check_pipeline_concurrent_refresh check_pipeline_cancel check_pipeline_crash check_pipeline_schedule}"; do
     for c in $check; do "$c"; done
 done

@@ -294,6 +294,11 @@ SELECT count(*) FROM personalize.refresh();
 RESET statement_timeout;
 SELECT max(refreshed_at) = (SELECT refreshed_at FROM before_timeout) AS profiles_unchanged
 FROM personalize.customer_profiles;
+-- The next refresh succeeds (pg_cancel_backend and a server crash:
+-- test/integration/run-all.sh).
+SELECT count(*) AS stages FROM personalize.refresh();
+SELECT max(refreshed_at) > (SELECT refreshed_at FROM before_timeout) AS next_refresh_wrote_profiles
+FROM personalize.customer_profiles;
 
 -- The refresh's time zone does not leak into the caller's session.
 SET TimeZone = 'America/New_York';
@@ -310,6 +315,17 @@ CREATE TEMP TABLE old_orders_oid AS SELECT 'pipe_shop.orders'::regclass::oid AS 
 SELECT count(*) AS tables FROM personalize.load_demo_shop('pipe_shop', 'tiny', 1);
 SELECT stage, rows FROM personalize.refresh(ARRAY['product_rules']);
 SELECT o.orders::oid <> (SELECT oid FROM old_orders_oid) AS offer_context_follows FROM personalize.offer_context_source o;
+-- A column changed or renamed after configure_shop: the refresh names it,
+-- and the previous models keep serving.
+CREATE TEMP TABLE before_column_change AS SELECT max(refreshed_at) AS refreshed_at FROM personalize.customer_profiles;
+ALTER TABLE pipe_shop.orders ALTER COLUMN total TYPE text;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.refresh()$$);
+ALTER TABLE pipe_shop.orders ALTER COLUMN total TYPE numeric(12,2) USING total::numeric;
+ALTER TABLE pipe_shop.orders RENAME COLUMN status TO state;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.refresh()$$);
+ALTER TABLE pipe_shop.orders RENAME COLUMN state TO status;
+SELECT max(refreshed_at) = (SELECT refreshed_at FROM before_column_change) AS profiles_unchanged
+FROM personalize.customer_profiles;
 DROP TABLE pipe_shop.sessions CASCADE;
 SELECT pg_temp.error_of($$SELECT * FROM personalize.refresh()$$);
 
@@ -323,6 +339,13 @@ CREATE TABLE pipe_empty.customers AS SELECT customer_id FROM pipe_shop.customers
 SELECT count(*) AS settings FROM personalize.configure_shop('pipe_empty.orders', 'pipe_empty.order_lines', 'pipe_empty.customers');
 SELECT stage, rows, quality ->> 'skipped' AS skipped FROM personalize.refresh();
 SELECT lifecycle_stage, count(*) FROM personalize.customer_profiles GROUP BY 1;
+-- An empty shop: no orders, no customers; every stage runs, nothing to serve.
+TRUNCATE pipe_empty.orders, pipe_empty.order_lines, pipe_empty.customers;
+SELECT stage, rows, quality ->> 'skipped' AS skipped FROM personalize.refresh(full => true);
+SELECT (SELECT count(*) FROM personalize.customer_profiles) AS profiles,
+       (SELECT count(*) FROM personalize.product_rules) AS rules,
+       (SELECT count(*) FROM personalize.suggestions(1, 5)) AS suggestions,
+       (SELECT count(*) FROM personalize.cart_suggestions(ARRAY[1]::bigint[], 5)) AS cart_suggestions;
 
 -- Scheduling needs pg_cron in this database.
 SELECT pg_temp.error_of($$SELECT personalize.schedule_refresh()$$);
@@ -332,4 +355,6 @@ SELECT personalize.live_cpp_objects() AS live_cpp_objects;
 DELETE FROM personalize.shop_settings;
 DELETE FROM personalize.shop_source;
 DELETE FROM personalize.offer_context_source;
+DELETE FROM personalize.refresh_state;
+DELETE FROM personalize.refresh_fingerprints;
 DROP SCHEMA pipe_shop, pipe_empty CASCADE;
