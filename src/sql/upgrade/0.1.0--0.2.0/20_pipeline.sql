@@ -323,28 +323,28 @@ BEGIN
             USING as_of;
         SELECT count(*) INTO rows FROM personalize.purchase_history;
     ELSE
-    DELETE FROM personalize.purchase_history;
-    -- The same pass keeps, for the holdout check of the suggestions, each
-    -- customer's history up to holdout_from (bought_at NULL: first bought
-    -- after it), so the order lines are read once.
-    CREATE TEMP TABLE personalize_holdout_history (customer_id bigint, item_id bigint, bought_at timestamptz)
-        ON COMMIT DROP;
-    EXECUTE format($q$
-        WITH agg AS MATERIALIZED (
-            SELECT o.customer_id, l.product_id::bigint AS item_id, max(o.ordered_at) AS bought_at, count(*) AS lines,
-                   max(o.ordered_at) FILTER (WHERE o.ordered_at <= $2) AS bought_before
-            FROM (%s) o JOIN %s l ON l.order_id = o.order_id
-            WHERE l.product_id IS NOT NULL
-            GROUP BY 1, 2),
-        holdout AS (
-            INSERT INTO pg_temp.personalize_holdout_history
-            SELECT a.customer_id, a.item_id, a.bought_before FROM agg a WHERE $2 IS NOT NULL
-            RETURNING 1)
-        INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines)
-        SELECT a.customer_id, a.item_id, a.bought_at, a.lines FROM agg a$q$,
-        personalize.completed_orders_sql(), src.order_lines)
-        USING as_of, holdout_from;
-    GET DIAGNOSTICS rows = ROW_COUNT;
+        DELETE FROM personalize.purchase_history;
+        -- The same pass keeps, for the holdout check of the suggestions, each
+        -- customer's history up to holdout_from (bought_at NULL: first bought
+        -- after it), so the order lines are read once.
+        CREATE TEMP TABLE personalize_holdout_history (customer_id bigint, item_id bigint, bought_at timestamptz)
+            ON COMMIT DROP;
+        EXECUTE format($q$
+            WITH agg AS MATERIALIZED (
+                SELECT o.customer_id, l.product_id::bigint AS item_id, max(o.ordered_at) AS bought_at, count(*) AS lines,
+                       max(o.ordered_at) FILTER (WHERE o.ordered_at <= $2) AS bought_before
+                FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+                WHERE l.product_id IS NOT NULL
+                GROUP BY 1, 2),
+            holdout AS (
+                INSERT INTO pg_temp.personalize_holdout_history
+                SELECT a.customer_id, a.item_id, a.bought_before FROM agg a WHERE $2 IS NOT NULL
+                RETURNING 1)
+            INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines)
+            SELECT a.customer_id, a.item_id, a.bought_at, a.lines FROM agg a$q$,
+            personalize.completed_orders_sql(), src.order_lines)
+            USING as_of, holdout_from;
+        GET DIAGNOSTICS rows = ROW_COUNT;
     END IF;
     PERFORM personalize.refresh_record('purchase_history', as_of, changed IS NOT NULL);
     DELETE FROM personalize.shop_items;
