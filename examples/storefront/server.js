@@ -69,8 +69,15 @@ function session(req, res) {
     sessions.set(sid, s);
     res.setHeader('Set-Cookie', `sid=${sid}; Path=/; HttpOnly; SameSite=Lax`);
   }
+  s.lastSeen = Date.now();
   return s;
 }
+// Sessions idle for two hours are forgotten (checked every ten minutes).
+const sweeper = setInterval(() => {
+  const cutoff = Date.now() - 2 * 3600 * 1000;
+  for (const [k, v] of sessions) if (v.lastSeen < cutoff) sessions.delete(k);
+}, 600 * 1000);
+sweeper.unref();
 // decide_offer needs a customer id: a visitor who has not signed in is
 // decided as the session's id (no orders, and a fixed holdout draw).
 const decisionId = (s) => s.customerId || Number(s.id);
@@ -78,9 +85,10 @@ const decisionId = (s) => s.customerId || Number(s.id);
 // -------------------------------------------------------------------- events
 // Queued here, written by one INSERT of arrays every 100 ms (or at 1000).
 const queue = [];
-let eventsWritten = 0, eventsFailed = 0, flushing = false;
+let eventsAccepted = 0, eventsWritten = 0, eventsFailed = 0, flushing = false;
 function track(s, type, productId = null) {
   queue.push([Number(s.id), s.customerId, new Date().toISOString(), type, productId]);
+  eventsAccepted++;
   if (queue.length >= 1000) flush();
 }
 async function flush() {
@@ -281,13 +289,16 @@ async function cartPage(s) {
 }
 async function whyPage(s, offerKey) {
   if (!/^[a-z0-9_]{1,64}$/.test(offerKey || '')) throw new BadRequest('"offer" must be an offer key');
+  if ((await q('SELECT 1 FROM personalize.offers WHERE offer_key = $1', [offerKey])).length === 0) {
+    return { status: 404, html: layout(s, 'Not found', `<h1>No such offer</h1><p id="no-offer">There is no offer ${esc(offerKey)}. <a href="/cart">Back to the cart</a></p>`) };
+  }
   const { json } = await cartJson(s);
   const ctx = await offerContext(decisionId(s), json, sessionJson(s));
   const rows = await q(`SELECT step, "check", condition, value, result FROM personalize.explain_offer($1, $2::jsonb, 'web') ORDER BY step`, [offerKey, ctx]);
   const body = `<h1>Why this price?</h1><p>The checks of offer <b id="why-offer">${esc(offerKey)}</b> for your cart of ${money(json.total)}:</p>
 <table id="explain"><tr><th>check</th><th>condition</th><th>seen</th><th>result</th></tr>${rows.map((r) => `<tr class="${esc(r.result)}"><td>${esc(r.check)}</td><td>${esc(r.condition)}</td><td>${esc(r.value)}</td><td>${esc(r.result)}</td></tr>`).join('')}</table>
 <p><a href="/cart">Back to the cart</a></p>`;
-  return layout(s, 'Why this price?', body);
+  return { status: 200, html: layout(s, 'Why this price?', body) };
 }
 async function accountPage(s) {
   if (!s.customerId) return layout(s, 'Account', `<h1>Account</h1><p id="signed-out">Sign in to see your account.</p>`);
@@ -419,7 +430,7 @@ async function route(req, res) {
   if (path === '/static/shop.css') return send(res, 200, 'text/css', CSS);
   if (path === '/static/exit.js') return send(res, 200, 'text/javascript', EXIT_JS);
   if (path === '/health') return json(res, { ok: true });
-  if (path === '/api/stats') { await flush(); return json(res, { events_written: eventsWritten, events_failed: eventsFailed, events_queued: queue.length }); }
+  if (path === '/api/stats') { await flush(); return json(res, { events_accepted: eventsAccepted, events_written: eventsWritten, events_failed: eventsFailed, events_queued: queue.length }); }
   const s = session(req, res);
 
   // Pages.
@@ -430,7 +441,7 @@ async function route(req, res) {
     return html(res, r.html, r.status);
   }
   if (m === 'GET' && path === '/cart') return html(res, await cartPage(s));
-  if (m === 'GET' && path === '/cart/why') return html(res, await whyPage(s, p.get('offer')));
+  if (m === 'GET' && path === '/cart/why') { const r = await whyPage(s, p.get('offer')); return html(res, r.html, r.status); }
   if (m === 'POST' && path === '/cart/add') {
     const f = await formBody(req);
     const pid = id(f.product_id, 'product_id');

@@ -188,6 +188,10 @@ async function sid(ctx) { return (await ctx.cookies()).find((c) => c.name === 's
     check('bad input: /product/abc is 400 with a message', r.status() === 400 && (await r.text()).includes('"product id" must be a positive integer'));
     r = await api.get(`${base}/product/987654321`);
     check('unknown product: a normal 404 page', r.status() === 404 && (await r.text()).includes('Product not found'));
+    r = await api.get(`${base}/cart/why?offer=no_such_offer`);
+    check('unknown offer: "why this price?" is a normal 404 page', r.status() === 404 && (await r.text()).includes('No such offer'));
+    r = await api.get(`${base}/cart/why?offer=${encodeURIComponent("x' OR 1=1")}`);
+    check('bad input: an offer key that is not one is 400', r.status() === 400 && (await r.text()).includes('"offer" must be an offer key'));
     r = await api.get(`${base}/api/suggestions?customer_id=-4`);
     check('bad input: customer_id=-4 is 400', r.status() === 400 && (await r.json()).error.includes('"customer_id"'));
     r = await api.get(`${base}/api/suggestions?customer_id=987654321&n=3`);
