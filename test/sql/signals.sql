@@ -98,6 +98,11 @@ ROLLBACK;
 INSERT INTO sig.text_events VALUES ('s-abc', NULL, '2026-01-10 10:00', 'page_view', 7);
 SELECT personalize.configure_signals('sig.text_events');
 SELECT product_id, views FROM personalize.recently_viewed(NULL, 's-abc', 10, '2026-01-10 12:00');
+CREATE TABLE sig.varchar_events (session_id varchar(20), customer_id bigint, event_at timestamptz,
+                                 event_type varchar, product_id bigint);
+INSERT INTO sig.varchar_events VALUES ('web-7', NULL, '2026-01-10 10:00', 'page_view', 8);
+SELECT personalize.configure_signals('sig.varchar_events');
+SELECT product_id, views FROM personalize.recently_viewed(NULL, 'web-7', 10, '2026-01-10 12:00');
 SELECT personalize.configure_signals('sig.events');
 
 -- Bad arguments: the exact errors, naming the argument.
@@ -117,6 +122,19 @@ SELECT pg_temp.error_of($$SELECT * FROM personalize.browse_abandonment(NULL)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.browse_abandonment('1 day', NULL)$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_abandonment('1 day', '-1 hour')$$);
 SELECT pg_temp.error_of($$SELECT * FROM personalize.cart_abandonment('1 day', '1 hour', NULL)$$);
+
+-- A configured table checked again on every call: a column dropped, a
+-- column of another type, a domain over the right type.
+CREATE TABLE sig.later (session_id bigint, customer_id bigint, event_at timestamptz, event_type text, product_id bigint);
+SELECT personalize.configure_signals('sig.later');
+ALTER TABLE sig.later DROP COLUMN event_type;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.trending_items('1 day')$$);
+ALTER TABLE sig.later ADD COLUMN event_type integer;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.trending_items('1 day')$$);
+CREATE DOMAIN sig.kind AS text;
+ALTER TABLE sig.later DROP COLUMN event_type, ADD COLUMN event_type sig.kind;
+SELECT pg_temp.error_of($$SELECT * FROM personalize.trending_items('1 day')$$);
+SELECT personalize.configure_signals('sig.events');
 
 -- A configured table that is gone.
 DROP TABLE sig.events CASCADE;

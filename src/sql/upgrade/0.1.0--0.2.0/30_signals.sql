@@ -84,7 +84,18 @@ BEGIN
         RAISE EXCEPTION '%: the configured table "events" (%) no longer exists', fn, name
             USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
-    PERFORM personalize.check_signal_events(fn, rel);
+    -- The fast path, one catalog query: every column there with a plain
+    -- type. Otherwise (a missing column, a wrong type, a domain) the full
+    -- check raises the error, or passes a domain over the right type.
+    IF (SELECT count(*) FROM pg_attribute a
+        WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+          AND ((a.attname IN ('customer_id', 'product_id') AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype))
+               OR (a.attname = 'session_id' AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype,
+                                                                'text'::regtype, 'varchar'::regtype, 'bpchar'::regtype))
+               OR (a.attname = 'event_at' AND a.atttypid = 'timestamptz'::regtype)
+               OR (a.attname = 'event_type' AND a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype)))) < 5 THEN
+        PERFORM personalize.check_signal_events(fn, rel);
+    END IF;
     RETURN rel;
 END
 $fn$;
@@ -137,15 +148,18 @@ AS $fn$
 DECLARE
     events regclass := personalize.configured_events('recently_viewed');
     session_type text;
+    session_is_integer boolean;
 BEGIN
     IF recently_viewed.customer_id IS NULL AND recently_viewed.session_id IS NULL THEN
         RAISE EXCEPTION 'recently_viewed: "customer_id" and "session_id" must not both be NULL'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
     PERFORM personalize.check_signal_args('recently_viewed', n, as_of, '{}', '{}');
-    SELECT format_type(a.atttypid, a.atttypmod) INTO session_type FROM pg_attribute a
+    SELECT format_type(a.atttypid, a.atttypmod), a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+                                                 OR personalize.shop_column_kind(a.atttypid) = 'id'
+    INTO session_type, session_is_integer FROM pg_attribute a
     WHERE a.attrelid = events AND a.attname = 'session_id';
-    IF recently_viewed.session_id IS NOT NULL AND session_type <> 'text' THEN
+    IF recently_viewed.session_id IS NOT NULL AND session_is_integer THEN
         -- Compared in the column's type, so an index on session_id serves.
         IF recently_viewed.session_id !~ '^\s*[+-]?[0-9]{1,18}\s*$' THEN
             RAISE EXCEPTION 'recently_viewed: "session_id" must be an integer (the events'' session_id is %), got ''%''',
