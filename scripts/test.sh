@@ -7,7 +7,10 @@
 #      test/upgrade/run.sh) and the load and fault test (test/load/run.sh) on
 #      such clusters;
 #   3. when ../shared/data exists: validations against published numbers;
-#   4. the fuzzers of the offer rule language and of the byte format (libFuzzer,
+#   4. the storefront's browser test (examples/storefront/test.sh: headless
+#      chromium through the five use cases) and the campaign export test
+#      (examples/campaign/test.sh), each on its own throwaway cluster;
+#   5. the fuzzers of the offer rule language and of the byte format (libFuzzer,
 #      ASan + UBSan), 60 s in all (FUZZ_SECONDS), each counted; skipped with a
 #      message when clang or its fuzzer runtime is missing.
 # Installs missing Debian packages first (apt-get; sudo when not root).
@@ -113,6 +116,26 @@ if [ -d "$shared" ]; then
 else
     echo "skipped: $shared not found (the validations need the real datasets)"
 fi
+
+# Counts the PASS/FAIL lines of a client test that starts its own cluster;
+# a SKIP (a missing tool that could not be installed) is reported, not counted.
+client_test() {
+    local name=$1 ok bad
+    shift
+    "$@" >"$log_dir/$name.log" 2>&1
+    grep -E '^(PASS|FAIL|SKIP) ' "$log_dir/$name.log" || tail -40 "$log_dir/$name.log"
+    ok=$(grep -c '^PASS ' "$log_dir/$name.log")
+    bad=$(grep -c '^FAIL ' "$log_dir/$name.log")
+    if [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && ! grep -q '^SKIP ' "$log_dir/$name.log"; then bad=1; fi
+    [ "$bad" -gt 0 ] && grep -vE '^(PASS|FAIL|SKIP) ' "$log_dir/$name.log" | tail -20
+    count "$ok" "$bad"
+}
+
+section "storefront: the five use cases in headless chromium, each page checked against SQL (~1 minute)"
+client_test storefront bash examples/storefront/test.sh
+
+section "campaign export (Python, psycopg): JSON lines checked against SQL (~1 minute)"
+client_test campaign bash examples/campaign/test.sh
 
 section "fuzz: offer rule language and byte format (${FUZZ_SECONDS:-60} s in all, clang, ASan + UBSan)"
 test/fuzz/run.sh "${FUZZ_SECONDS:-60}" >"$log_dir/fuzz.log" 2>&1

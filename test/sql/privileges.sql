@@ -25,7 +25,7 @@ SELECT p.oid::regprocedure AS not_executable_by_public
 FROM pg_proc p
 WHERE p.pronamespace = 'personalize'::regnamespace
   AND NOT has_function_privilege('regress_personalize_nobody', p.oid, 'EXECUTE')
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;  -- by name: catalog order differs between a fresh install and an upgrade
 SELECT count(*) AS security_definer_functions FROM pg_proc p
 WHERE p.pronamespace = 'personalize'::regnamespace AND p.prosecdef;
 
