@@ -27,7 +27,8 @@ psql_q -c "SELECT count(*) FROM personalize.configure_shop('bench_pipe.orders', 
 run() {  # label, refresh arguments
     local t0 out
     t0=$(now)
-    out=$(psql_q -F ' | ' -c "SELECT stage, rows, round(seconds::numeric, 2), coalesce(quality ->> 'mode', '')
+    out=$(psql_q -F ' | ' -c "SELECT stage, rows, round(seconds::numeric, 2),
+                                     concat_ws(', ', quality ->> 'mode', (quality ->> 'customers_recomputed') || ' customers recomputed')
                               FROM personalize.refresh($2)")
     echo "$1|$(since "$t0")" >>"$work/totals"
     printf '%s\n' "$out" | while IFS= read -r line; do echo "$1 | $line"; done >>"$work/stages"

@@ -7,6 +7,8 @@ SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 
 \i test/sql/include/error_of.sql
+-- The segment snapshots of the tests before, put back at the end.
+CREATE TEMP TABLE saved_segment_history AS SELECT * FROM personalize.segment_history;
 
 SELECT count(*) AS tables FROM personalize.load_demo_shop('forget_shop', 'tiny', 1);
 SELECT count(*) AS settings
@@ -20,7 +22,10 @@ SELECT count(*) AS stages FROM personalize.refresh();
 CREATE TEMP TABLE victim AS
 SELECT min(p.customer_id) AS customer_id FROM personalize.customer_profiles p
 WHERE p.frequency >= 2
-  AND EXISTS (SELECT 1 FROM forget_shop.sessions s WHERE s.customer_id = p.customer_id AND s.converted);
+  AND EXISTS (SELECT 1 FROM forget_shop.sessions s WHERE s.customer_id = p.customer_id AND s.converted)
+  -- not one whose decisions other tests logged (forgetting erases them)
+  AND NOT EXISTS (SELECT 1 FROM personalize.offer_log l WHERE l.customer_id = p.customer_id)
+  AND NOT EXISTS (SELECT 1 FROM personalize.offer_customer_lock k WHERE k.customer_id = p.customer_id);
 INSERT INTO personalize.offer_log (decided_at, customer_id, offer_key, experiment_key, channel, holdout, reason)
 SELECT '2026-01-01', customer_id, 'forget_test', 'forget_test', 'web', false, 'test' FROM victim;
 INSERT INTO personalize.offer_customer_lock SELECT customer_id, 1, '2026-01-01' FROM victim;
@@ -103,6 +108,8 @@ SELECT has_function_privilege('public', 'personalize.forget_customer(bigint)', '
 
 DELETE FROM personalize.offer_log WHERE offer_key = 'forget_test';
 DELETE FROM personalize.forgotten_customers;
+DELETE FROM personalize.segment_history;
+INSERT INTO personalize.segment_history SELECT * FROM saved_segment_history;
 DELETE FROM personalize.shop_settings;
 DELETE FROM personalize.shop_source;
 DELETE FROM personalize.offer_context_source;

@@ -7,6 +7,8 @@ SET extra_float_digits = 0;
 SET TimeZone = 'UTC';
 
 \i test/sql/include/error_of.sql
+-- The segment snapshots of the tests before, put back at the end.
+CREATE TEMP TABLE saved_segment_history AS SELECT * FROM personalize.segment_history;
 
 SELECT count(*) AS tables FROM personalize.load_demo_shop('inc_shop', 'tiny', 1);
 SELECT count(*) AS settings
@@ -142,6 +144,8 @@ SELECT orders = (SELECT count(*) FROM inc_shop.orders o WHERE o.customer_id = p.
                                                        AND o.ordered_at <= '2026-01-15') AS counted
 FROM personalize.customer_profiles p WHERE customer_id = (SELECT ids[2] FROM picked);
 
+DELETE FROM personalize.segment_history;
+INSERT INTO personalize.segment_history SELECT * FROM saved_segment_history;
 DELETE FROM personalize.shop_settings;
 DELETE FROM personalize.shop_source;
 DELETE FROM personalize.offer_context_source;
