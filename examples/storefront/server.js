@@ -320,9 +320,9 @@ ${tiles(picks, 'picked', 'Picked for you')}
 }
 
 // ------------------------------------------------------------ insights (SVG)
-function barChart(data, { width = 560, barH = 22, label = (d) => d.label, value = (d) => d.value, fmt = (v) => String(v) } = {}) {
+function barChart(data, { width = 560, left = 170, barH = 22, label = (d) => d.label, value = (d) => d.value, fmt = (v) => String(v) } = {}) {
   const max = Math.max(1, ...data.map(value));
-  const left = 170, h = data.length * (barH + 6) + 10;
+  const h = data.length * (barH + 6) + 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" role="img">${data.map((d, i) => {
     const w = Math.round((value(d) / max) * (width - left - 70));
     const y = 5 + i * (barH + 6);
@@ -365,7 +365,7 @@ async function insights() {
 <section id="moves"><h2>Moves between segments since the last snapshot</h2>${moves.length ? `<table><tr><th>from</th><th>to</th><th>customers</th></tr>${moves.map((m) => `<tr><td>${esc(m.from)}</td><td>${esc(m.to)}</td><td>${m.customers}</td></tr>`).join('')}</table>` : '<p>No moves yet (one snapshot).</p>'}</section>
 <section id="clv"><h2>CLV distribution (12 months)</h2>${barChart(clv)}</section>
 <section id="uplift"><h2>Uplift: treatment vs holdout (95 % interval of the conversion difference)</h2>${up.length ? intervalChart(up) + `<table><tr><th>offer</th><th>treatment</th><th>holdout</th><th>uplift</th><th>95 % interval</th><th>p</th></tr>${up.map((r) => `<tr data-offer="${esc(r.offer_key)}"><td>${esc(r.offer_key)}</td><td>${r.treatment_customers} · ${pct(r.treatment_conversion)}</td><td>${r.holdout_customers} · ${pct(r.holdout_conversion)}</td><td>${pct(r.uplift)}</td><td>${pct(r.lo)} … ${pct(r.hi)}</td><td>${r.p_value === null ? '–' : Number(r.p_value).toFixed(3)}</td></tr>`).join('')}</table>` : '<p>No decisions logged yet.</p>'}</section>
-<section id="rules"><h2>Best rules (lift × confidence)</h2>${barChart(rules, { label: (r) => `${r.a_name} → ${r.c_name}`.slice(0, 28), value: (r) => r.lift * r.confidence, fmt: (v) => v.toFixed(2) })}</section>` };
+<section id="rules"><h2>Best rules (lift × confidence)</h2>${barChart(rules, { width: 760, left: 330, label: (r) => `${r.a_name} → ${r.c_name}`, value: (r) => r.lift * r.confidence, fmt: (v) => v.toFixed(2) })}</section>` };
 }
 
 // ------------------------------------------------------------------- static
