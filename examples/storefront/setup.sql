@@ -34,11 +34,6 @@ FROM personalize.configure_shop('shop.orders', 'shop.order_lines', 'shop.custome
 SELECT stage, rows FROM personalize.refresh(ARRAY['customer_profiles']);
 UPDATE personalize.shop_settings SET value = '2026-01-01' WHERE key = 'as_of';
 SELECT stage, rows FROM personalize.refresh();
--- refresh() does not ANALYZE what it writes; until autovacuum does, the
--- serving plans (cart_suggestions' kept rule lookup) are made on no
--- statistics: a seq scan of product_rules per call, 15-30 ms instead of ~1.
-ANALYZE personalize.product_rules, personalize.item_similarities, personalize.purchase_history,
-        personalize.popular_items, personalize.shop_items, personalize.customer_profiles;
 SELECT personalize.configure_signals('shop.events');
 
 INSERT INTO personalize.offers (offer_key, description, rule, percent_off, free_shipping, reward_item, channels,

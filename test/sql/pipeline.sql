@@ -75,6 +75,11 @@ SELECT value AS rules_min_count_kept FROM personalize.configure_shop('pipe_shop.
 -- The refresh: one row per stage.
 CREATE TEMP TABLE first_refresh AS SELECT * FROM personalize.refresh();
 SELECT stage, rows, seconds >= 0 AS timed, jsonb_typeof(quality) AS quality FROM first_refresh;
+-- The refresh leaves statistics of what it wrote (serving calls plan on them).
+SELECT c.relname, c.reltuples > 0 AS analyzed FROM pg_class c
+WHERE c.relnamespace = 'personalize'::regnamespace
+  AND c.relname IN ('customer_profiles', 'purchase_history', 'product_rules', 'item_similarities', 'popular_items')
+ORDER BY 1;
 
 -- customer_profiles: every customer of the customers table, the history of
 -- completed orders, the same numbers as the hand-written recipe.
