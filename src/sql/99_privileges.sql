@@ -25,7 +25,7 @@ REVOKE EXECUTE ON FUNCTION customize_segment_map(text) FROM PUBLIC;
 --              segment_rules, segment_history, offer_context_source
 --              (offer_uplift, the cohort functions).
 --   admin:     USAGE on the schema, edits offers and segment_rules,
---              configure_offer_context, snapshot_segments,
+--              configure_offer_context, configure_signals, snapshot_segments,
 --              reset_segment_map, reads offer_log.
 -- The shop's own tables these functions read (the configured orders,
 -- customers and features tables, the rules and history tables passed to
@@ -60,10 +60,10 @@ BEGIN
             format('GRANT SELECT, INSERT, UPDATE, DELETE ON personalize.segment_rules, personalize.segment_rules_custom, '
                    'personalize.segment_maps_customized, personalize.segment_history TO %s', admin),
             format('GRANT SELECT ON personalize.segment_rules_shipped, personalize.offer_log TO %s', admin),
-            format('GRANT SELECT, INSERT, UPDATE ON personalize.offer_context_source TO %s', admin),
+            format('GRANT SELECT, INSERT, UPDATE ON personalize.offer_context_source, personalize.signal_source TO %s', admin),
             format('GRANT EXECUTE ON FUNCTION personalize.configure_offer_context(regclass, regclass, regclass, text), '
                    'personalize.snapshot_segments(text, date, regclass), personalize.reset_segment_map(text), '
-                   'personalize.customize_segment_map(text) TO %s', admin)];
+                   'personalize.customize_segment_map(text), personalize.configure_signals(regclass) TO %s', admin)];
     END IF;
     FOREACH statement IN ARRAY statements LOOP
         EXECUTE statement;
