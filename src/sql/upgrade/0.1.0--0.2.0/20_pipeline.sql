@@ -183,7 +183,9 @@ BEGIN
                        (personalize.customer_summary(p.first_order_at, 0::float8, $1, $2)).age, p.monetary, p.total
                 FROM personalize.customer_profiles p
                 WHERE p.orders > 0
-                  AND p.customer_id NOT IN (SELECT c.customer_id FROM pg_temp.personalize_changed_summaries c)
+                  -- NOT EXISTS (an anti-join), not NOT IN: a NOT IN list too
+                  -- large to hash in work_mem is rescanned per profile.
+                  AND NOT EXISTS (SELECT 1 FROM pg_temp.personalize_changed_summaries c WHERE c.customer_id = p.customer_id)
                 GROUP BY p.customer_id) x
             ORDER BY x.customer_id$q$, personalize.completed_orders_sql())
             USING as_of, unit;
@@ -345,6 +347,9 @@ BEGIN
             personalize.completed_orders_sql(), src.order_lines)
             USING as_of, holdout_from;
         GET DIAGNOSTICS rows = ROW_COUNT;
+    END IF;
+    IF to_regclass('pg_temp.personalize_holdout_history') IS NOT NULL THEN
+        ANALYZE pg_temp.personalize_holdout_history;  -- temporary tables get no autovacuum statistics
     END IF;
     PERFORM personalize.refresh_record('purchase_history', as_of, changed IS NOT NULL);
     DELETE FROM personalize.shop_items;
