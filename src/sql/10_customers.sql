@@ -18,6 +18,10 @@ CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, t
 CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, timestamptz, interval)
     RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_transfn'
     LANGUAGE C STABLE PARALLEL SAFE;
+-- With an explicit time zone the day no longer depends on the session.
+CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, timestamptz, interval, text)
+    RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_transfn'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION customer_summary_combine(aggregate_state, aggregate_state)
     RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_combine'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -41,10 +45,21 @@ CREATE AGGREGATE customer_summary(ordered_at timestamptz, amount float8, as_of t
     COMBINEFUNC = customer_summary_combine,
     PARALLEL = SAFE
 );
+-- The purchase day taken in time_zone (e.g. 'Europe/Berlin'), not the
+-- session's: the same answer on every node of a cluster (docs/distributed.md).
+CREATE AGGREGATE customer_summary(ordered_at timestamptz, amount float8, as_of timestamptz, unit interval, time_zone text) (
+    SFUNC = customer_summary_transfn,
+    STYPE = aggregate_state,
+    FINALFUNC = customer_summary_final,
+    COMBINEFUNC = customer_summary_combine,
+    PARALLEL = SAFE
+);
 COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz) IS
     'per-customer orders, frequency, recency, age (days) and monetary value, as lifetimes/BTYD define them';
 COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz, interval) IS
     'per-customer orders, frequency, recency, age and monetary value in the given unit, as lifetimes/BTYD define them';
+COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz, interval, text) IS
+    'customer_summary in the given unit with purchase days taken in the given time zone, whatever the session TimeZone';
 
 -- RFM scoring: recency, frequency and monetary scores 1..bins by population
 -- quantiles (NTILE's bucket starts; identical values share a score). See

@@ -1,8 +1,9 @@
--- Upgrade part of issue 13 (Citus): every aggregate gets the state type
+-- Upgrade part of issue 13 (Citus). Every aggregate gets the state type
 -- personalize.aggregate_state instead of internal, so Citus combines it on
--- the workers. The aggregates and their support functions change signature:
--- dropped and created as a fresh install defines them (src/sql/*.sql). No
--- stored value has an aggregate state type, so no data moves.
+-- the workers: the aggregates and their support functions change signature,
+-- so they are dropped and created as a fresh install defines them
+-- (src/sql/*.sql; no stored value has an aggregate state type, so no data
+-- moves). customer_summary gains a time_zone form; citus_setup() is new.
 
 DROP AGGREGATE customer_summary(timestamptz, float8, timestamptz);
 DROP AGGREGATE customer_summary(timestamptz, float8, timestamptz, interval);
@@ -125,6 +126,9 @@ CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, t
 CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, timestamptz, interval)
     RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_transfn'
     LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, timestamptz, interval, text)
+    RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_transfn'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION customer_summary_combine(aggregate_state, aggregate_state)
     RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_combine'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
@@ -145,10 +149,19 @@ CREATE AGGREGATE customer_summary(ordered_at timestamptz, amount float8, as_of t
     COMBINEFUNC = customer_summary_combine,
     PARALLEL = SAFE
 );
+CREATE AGGREGATE customer_summary(ordered_at timestamptz, amount float8, as_of timestamptz, unit interval, time_zone text) (
+    SFUNC = customer_summary_transfn,
+    STYPE = aggregate_state,
+    FINALFUNC = customer_summary_final,
+    COMBINEFUNC = customer_summary_combine,
+    PARALLEL = SAFE
+);
 COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz) IS
     'per-customer orders, frequency, recency, age (days) and monetary value, as lifetimes/BTYD define them';
 COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz, interval) IS
     'per-customer orders, frequency, recency, age and monetary value in the given unit, as lifetimes/BTYD define them';
+COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz, interval, text) IS
+    'customer_summary in the given unit with purchase days taken in the given time zone, whatever the session TimeZone';
 CREATE FUNCTION rfm_breakpoints_transfn(aggregate_state, float8, float8, float8) RETURNS aggregate_state
     AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_breakpoints_transfn(aggregate_state, float8, float8, float8, integer) RETURNS aggregate_state
@@ -361,3 +374,57 @@ CREATE AGGREGATE auc(score float8, label boolean) (
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE auc(float8, boolean) IS
     'area under the ROC curve of scores against labels (ties count one half); NULL without both labels';
+
+CREATE FUNCTION citus_setup(orders regclass DEFAULT NULL) RETURNS SETOF text
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $fn$
+DECLARE
+    t text;
+    colocate text := 'default';
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'citus_setup: the citus extension is not installed in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'On one server pg_personalize needs no setup. On a Citus cluster run CREATE EXTENSION citus and add the workers first (docs/distributed.md).';
+    END IF;
+    IF orders IS NOT NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                       WHERE p.logicalrelid = orders AND p.partmethod = 'h') THEN
+            RAISE EXCEPTION 'citus_setup: "orders" (%) is not a hash-distributed table', orders
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Distribute the orders by customer first: SELECT create_distributed_table(''orders'', ''customer_id'').';
+        END IF;
+        colocate := orders::text;
+    END IF;
+    -- Read by every node (eligible_offers and the segment functions run on
+    -- the workers when called per row of a distributed table).
+    FOREACH t IN ARRAY ARRAY['offers', 'segment_rules_shipped', 'segment_rules_custom',
+                             'segment_maps_customized', 'offer_context_source'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                       WHERE p.logicalrelid = ('personalize.' || t)::regclass) THEN
+            PERFORM pg_catalog.create_reference_table(('personalize.' || t)::regclass);
+        END IF;
+        RETURN NEXT 'reference table: personalize.' || t;
+    END LOOP;
+    -- Per customer, co-located with the orders: a customer's decisions,
+    -- cap counts and segment snapshots live on the shard of its orders.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                   WHERE p.logicalrelid = 'personalize.offer_log'::regclass) THEN
+        -- A distributed table's primary key must hold the distribution column.
+        ALTER TABLE personalize.offer_log DROP CONSTRAINT offer_log_pkey;
+        ALTER TABLE personalize.offer_log ADD CONSTRAINT offer_log_pkey PRIMARY KEY (customer_id, decision_id);
+    END IF;
+    FOREACH t IN ARRAY ARRAY['offer_log', 'offer_customer_lock', 'segment_history'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
+                       WHERE p.logicalrelid = ('personalize.' || t)::regclass) THEN
+            PERFORM pg_catalog.create_distributed_table(('personalize.' || t)::regclass, 'customer_id',
+                                                        colocate_with => colocate);
+        END IF;
+        RETURN NEXT 'distributed by customer_id: personalize.' || t;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION citus_setup(regclass) IS
+    'on a Citus cluster: offers, segment rules and the offer context source become reference tables, offer_log, offer_customer_lock and segment_history are distributed by customer_id (co-located with orders)';
+
+REVOKE EXECUTE ON FUNCTION citus_setup(regclass) FROM PUBLIC;
