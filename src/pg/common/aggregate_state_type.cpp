@@ -107,10 +107,49 @@ StateObject *new_object(const StateKind &kind, void *state, MemoryContext contex
     return object;
 }
 
-// A context for a new expanded object: a child of the aggregate's context,
-// which is what lets nodeAgg keep the object between rows without a copy.
-MemoryContext object_context(MemoryContext parent) {
-    return AllocSetContextCreate(parent, "personalize aggregate_state", ALLOCSET_SMALL_SIZES);
+// The context of new expanded objects: one child of the aggregate's context
+// for all its groups (nodeAgg keeps an object between rows without a copy
+// only when its context is a child of the aggregate's). One per group would
+// make hash aggregation quadratic: it sums the memory of every child context
+// at each new group. A reset (or deletion) of the aggregate's context frees
+// the child and forgets it; the object of a group is never replaced
+// (wrap_result), so nodeAgg never deletes one (which would free them all).
+struct SharedContext {
+    MemoryContext aggcontext;
+    MemoryContext objects;
+};
+constexpr int kSharedContexts = 8;
+SharedContext shared_contexts[kSharedContexts];
+int next_shared_context = 0;
+
+struct ForgetOnReset {
+    MemoryContextCallback callback;
+    int slot;
+    MemoryContext aggcontext;
+};
+
+void forget_shared_context(void *arg) {
+    const auto *forget = static_cast<const ForgetOnReset *>(arg);
+    SharedContext &entry = shared_contexts[forget->slot];
+    if (entry.aggcontext == forget->aggcontext) entry = SharedContext{nullptr, nullptr};
+}
+
+MemoryContext object_context(MemoryContext aggcontext) {
+    for (const SharedContext &entry : shared_contexts)
+        if (entry.aggcontext == aggcontext) return entry.objects;
+    int slot = -1;
+    for (int i = 0; i < kSharedContexts && slot < 0; ++i)
+        if (shared_contexts[i].aggcontext == nullptr) slot = i;
+    if (slot < 0) slot = next_shared_context++ % kSharedContexts;  // the evicted one lives on unshared
+    MemoryContext objects = AllocSetContextCreate(aggcontext, "personalize aggregate_state objects", ALLOCSET_DEFAULT_SIZES);
+    auto *forget = static_cast<ForgetOnReset *>(MemoryContextAlloc(aggcontext, sizeof(ForgetOnReset)));
+    forget->callback.func = forget_shared_context;
+    forget->callback.arg = forget;
+    forget->slot = slot;
+    forget->aggcontext = aggcontext;
+    MemoryContextRegisterResetCallback(aggcontext, &forget->callback);
+    shared_contexts[slot] = SharedContext{aggcontext, objects};
+    return objects;
 }
 
 // A new C++ state read from a flat (or read-only expanded: it is flattened)
@@ -131,7 +170,7 @@ StateObject *writable_state(FunctionCallInfo fcinfo, const StateKind &kind, Memo
     StateObject *object = object_of(fcinfo->args[0].value, true);
     if (object == nullptr) {
         MemoryContext context = object_context(aggcontext);
-        object = new_object(kind, read_state(kind, fcinfo->args[0].value, fcinfo, context), context);
+        object = new_object(kind, read_state(kind, fcinfo->args[0].value, fcinfo, aggcontext), context);
     } else if (object->kind != &kind) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("%s: the state is a %s state", kind.name, object->kind->name)));
@@ -142,9 +181,16 @@ StateObject *writable_state(FunctionCallInfo fcinfo, const StateKind &kind, Memo
 
 Datum wrap_result(FunctionCallInfo fcinfo, const StateKind &kind, StateObject *object, Datum result,
                   MemoryContext aggcontext) {
-    if (fcinfo->isnull) return 0;
+    if (fcinfo->isnull) {
+        // nodeAgg would delete the object, and with it the shared context.
+        if (object != nullptr) elog(ERROR, "%s: a state became NULL", kind.name);
+        return 0;
+    }
     void *state = DatumGetPointer(result);
-    if (object != nullptr && state == object->state) return EOHPGetRWDatum(&object->header);
+    if (object != nullptr) {
+        object->state = state;  // the same object, even for another state: see object_context
+        return EOHPGetRWDatum(&object->header);
+    }
     return EOHPGetRWDatum(&new_object(kind, state, object_context(aggcontext))->header);
 }
 
