@@ -8,6 +8,7 @@ CREATE FUNCTION citus_setup(orders regclass DEFAULT NULL) RETURNS SETOF text
 AS $fn$
 DECLARE
     t text;
+    fn text;
     colocate text := 'default';
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
@@ -31,8 +32,20 @@ BEGIN
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
                        WHERE p.logicalrelid = ('personalize.' || t)::regclass) THEN
             PERFORM pg_catalog.create_reference_table(('personalize.' || t)::regclass);
+            PERFORM pg_catalog.truncate_local_data_after_distributing_table(('personalize.' || t)::regclass);
         END IF;
         RETURN NEXT 'reference table: personalize.' || t;
+    END LOOP;
+    -- Per row of a distributed table these run on the workers and read the
+    -- reference tables there, which Citus refuses inside a shard's query
+    -- unless nested execution is allowed; reading a reference table's copy
+    -- is right on any node. Set on every node.
+    FOREACH fn IN ARRAY ARRAY['personalize.eligible_offers(jsonb, text)', 'personalize.explain_offer(text, jsonb, text)',
+                              'personalize.segment(text, integer, integer, integer)'] LOOP
+        EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', fn);
+        PERFORM pg_catalog.run_command_on_workers(
+            format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', fn));
+        RETURN NEXT 'reads reference tables on the workers: ' || fn;
     END LOOP;
     -- Per customer, co-located with the orders: a customer's decisions,
     -- cap counts and segment snapshots live on the shard of its orders.
@@ -47,10 +60,11 @@ BEGIN
                        WHERE p.logicalrelid = ('personalize.' || t)::regclass) THEN
             PERFORM pg_catalog.create_distributed_table(('personalize.' || t)::regclass, 'customer_id',
                                                         colocate_with => colocate);
+            PERFORM pg_catalog.truncate_local_data_after_distributing_table(('personalize.' || t)::regclass);
         END IF;
         RETURN NEXT 'distributed by customer_id: personalize.' || t;
     END LOOP;
 END
 $fn$;
 COMMENT ON FUNCTION citus_setup(regclass) IS
-    'on a Citus cluster: offers, segment rules and the offer context source become reference tables, offer_log, offer_customer_lock and segment_history are distributed by customer_id (co-located with orders)';
+    'on a Citus cluster: offers, segment rules and the offer context source become reference tables (read on the workers by eligible_offers, explain_offer, segment), offer_log, offer_customer_lock and segment_history are distributed by customer_id (co-located with orders)';

@@ -181,5 +181,50 @@ for check in "${checks[@]}"; do
     fi
 done
 
+# Offers on the cluster: eligible_offers per row of a distributed table reads
+# the offers of the node it runs on, so before citus_setup() the workers see
+# none; after it (offers a reference table) the answer is the local one.
+q 0 >"$work/offers.log" 2>&1 <<'SQL' || bad "offers: setup failed: $(grep -m2 ERROR "$work/offers.log")"
+SET client_min_messages = warning;
+SELECT personalize.configure_offer_context('shop.orders');
+INSERT INTO personalize.offers (offer_key, description, rule, percent_off, channels, priority) VALUES
+    ('loyal', '5% for a regular', 'customer.orders >= 5', 5, '{email,web}', 10),
+    ('second_order', '10% for a second order', 'customer.orders = 1', 10, '{email}', 20);
+CREATE TABLE shop.contexts AS SELECT * FROM personalize.offer_contexts('2026-01-01');
+CREATE TABLE dist.contexts (LIKE shop.contexts);
+SELECT create_distributed_table('dist.contexts', 'customer_id', colocate_with => 'dist.customers');
+INSERT INTO dist.contexts SELECT * FROM shop.contexts;
+SQL
+eligible() { v 0 -c "SELECT count(*) || ' rows, ' || coalesce(md5(string_agg(customer_id || ':' || e.offer_key, ',' ORDER BY customer_id, e.offer_key)), '-')
+                     FROM $1.contexts c CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e" 2>&1; }
+local_offers=$(eligible shop)
+before=$(eligible dist)
+setup=$(v 0 -c "SET client_min_messages = warning" -c "SELECT string_agg(s, '; ') FROM personalize.citus_setup('dist.orders') s" 2>&1)
+if grep -q ERROR <<<"$setup"; then
+    bad "citus_setup('dist.orders'): ${setup:0:300}"
+else
+    ok "citus_setup('dist.orders'): $setup"
+fi
+after=$(eligible dist)
+if [ "$after" = "$local_offers" ]; then
+    ok "eligible_offers per row of a distributed table = local ($local_offers; before citus_setup: ${before:0:40})"
+else
+    bad "eligible_offers per row of a distributed table: local $local_offers, distributed ${after:0:200} (before citus_setup: ${before:0:60})"
+fi
+customer=$(v 0 -c "SELECT customer_id FROM shop.contexts WHERE (context->'customer'->>'orders')::int = 1 ORDER BY customer_id LIMIT 1")
+decided=$(v 0 -c "SELECT string_agg(offer_key, ',') FROM personalize.decide_offer($customer, channel => 'email')" 2>&1)
+logged=$(v 0 -c "SELECT count(*) FROM personalize.offer_log WHERE customer_id = $customer" 2>&1)
+if [ "$decided" = "second_order" ] && [ "$logged" = 1 ]; then
+    ok "decide_offer on the coordinator: customer $customer gets second_order, logged once in the distributed offer_log"
+else
+    bad "decide_offer on the coordinator: customer $customer got ${decided:0:200}, offer_log rows ${logged:0:200}"
+fi
+per_row=$(v 0 -c "SELECT count(*) FROM dist.contexts c CROSS JOIN LATERAL personalize.decide_offer(c.customer_id, channel => 'email') d" 2>&1)
+if grep -q "decide_offer cannot run on a Citus worker" <<<"$per_row"; then
+    ok "decide_offer per row of a distributed table: refused (${per_row:0:80})"
+else
+    bad "decide_offer per row of a distributed table: ${per_row:0:200}"
+fi
+
 echo "citus: $pass passed, $fail failed"
 [ "$fail" = 0 ]
