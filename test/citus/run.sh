@@ -181,6 +181,28 @@ for check in "${checks[@]}"; do
     fi
 done
 
+# The session TimeZone is not sent to the workers: with the explicit
+# time_zone form the pushed-down customer_summary (GROUP BY the distribution
+# column) equals the local one under a non-default TimeZone.
+summaries() {  # schema, extra arguments
+    # The days, not the text of the timestamps (formatted where they are cast).
+    v 0 -c "SET TimeZone = 'America/New_York'" -c "SELECT md5(string_agg(concat_ws(':', customer_id, (s).orders, (s).frequency,
+                round((s).recency::numeric, 6), round((s).age::numeric, 6), round((s).monetary::numeric, 6)), ',' ORDER BY customer_id))
+        FROM (SELECT customer_id, personalize.customer_summary(ordered_at, total::float8, '2026-01-01'$2) AS s
+              FROM $1.orders GROUP BY customer_id) q" 2>&1
+}
+zoned_local=$(summaries shop ", '1 day', 'America/New_York'")
+zoned_dist=$(summaries dist ", '1 day', 'America/New_York'")
+session_differs=$(v 0 -c "SET TimeZone = 'America/New_York'" -c "SELECT count(*) FROM
+        (SELECT customer_id, personalize.customer_summary(ordered_at, total::float8, '2026-01-01') AS s FROM shop.orders GROUP BY 1) l
+        JOIN (SELECT customer_id, personalize.customer_summary(ordered_at, total::float8, '2026-01-01') AS s FROM dist.orders GROUP BY 1) d
+        USING (customer_id) WHERE (l.s).frequency IS DISTINCT FROM (d.s).frequency" 2>&1)
+if [ "$zoned_local" = "$zoned_dist" ] && ! grep -q ERROR <<<"$zoned_local"; then
+    ok "customer_summary(..., time_zone) under TimeZone America/New_York: pushed down = local (the session form: $session_differs frequencies differ)"
+else
+    bad "customer_summary(..., time_zone): local $zoned_local, distributed ${zoned_dist:0:200}"
+fi
+
 # Offers on the cluster: eligible_offers per row of a distributed table reads
 # the offers of the node it runs on, so before citus_setup() the workers see
 # none; after it (offers a reference table) the answer is the local one.
