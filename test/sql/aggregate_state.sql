@@ -38,6 +38,16 @@ JOIN (SELECT customer_id, personalize.customer_summary(ordered_at, amount, times
 SELECT (personalize.customer_summary_final(state::personalize.aggregate_state)).orders > 0 AS final_on_text
 FROM partial LIMIT 1;
 
+-- Binary I/O (COPY ... FORMAT binary: send, then receive, which validates).
+CREATE TEMP TABLE states AS SELECT customer_id, shard, state::personalize.aggregate_state AS s FROM partial;
+SELECT '/tmp/pg_personalize_aggregate_state_' || pg_backend_pid() || '.bin' AS binary_file \gset
+SELECT format('cat %1$s && rm -f %1$s', :'binary_file') AS read_and_remove \gset
+COPY states TO :'binary_file' (FORMAT binary);
+CREATE TEMP TABLE states_back (LIKE states);
+COPY states_back FROM PROGRAM :'read_and_remove' (FORMAT binary);
+SELECT count(*) AS rows, bool_and(b.s::text = a.s::text) AS binary_round_trip
+FROM states a JOIN states_back b USING (customer_id, shard);
+
 -- NULL stays NULL.
 SELECT NULL::personalize.aggregate_state IS NULL AS null_in,
        personalize.customer_summary_final(NULL) IS NULL AS null_final;
