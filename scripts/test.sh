@@ -5,7 +5,8 @@
 #      then the integration checks, the hostile-input test (test/hostile/run.sh),
 #      the upgrade from 0.1.0 (ALTER EXTENSION ... UPDATE, pg_dump/pg_restore;
 #      test/upgrade/run.sh) and the load and fault test (test/load/run.sh) on
-#      such clusters;
+#      such clusters; a Citus cluster (test/citus/run.sh, when ../shared has
+#      the Citus source);
 #   3. when ../shared/data exists: validations against published numbers;
 #   4. the storefront's browser test (examples/storefront/test.sh: headless
 #      chromium through the five use cases) and the campaign export test
@@ -105,6 +106,16 @@ checks test/hostile/run.sh
 
 section "upgrade from 0.1.0, dump and restore"
 checks test/upgrade/run.sh
+
+section "Citus 13 cluster: coordinator + 2 workers, every aggregate combined on the workers (~2 min; builds Citus once)"
+citus_log="$log_dir/citus.log"
+test/citus/run.sh >"$citus_log" 2>&1
+grep -E '^(PASS|FAIL|SKIP) ' "$citus_log" || tail -40 "$citus_log"
+if ! grep -q '^SKIP ' "$citus_log"; then
+    ok=$(grep -c '^PASS ' "$citus_log"); bad=$(grep -c '^FAIL ' "$citus_log")
+    [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && bad=1
+    count "$ok" "$bad"
+fi
 
 section "load and fault: pgbench, concurrent refreshes, kill -9 mid-refresh, reconciliation (~90 s)"
 checks test/load/run.sh 90

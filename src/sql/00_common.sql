@@ -26,6 +26,27 @@ CREATE FUNCTION memory_limit() RETURNS bigint
 COMMENT ON FUNCTION memory_limit() IS
     'bytes one call of pg_personalize may use for its largest structure (personalize.memory_limit, -1 = work_mem x hash_mem_multiplier)';
 
+-- The state type of every aggregate of the extension (instead of internal,
+-- which Citus never combines on the workers): flat, the byte form of the
+-- partial state (docs/architecture.md, "One byte format"); text is its
+-- hexadecimal digits. Input is validated (22P02), so anyone may cast text to it.
+CREATE TYPE aggregate_state;
+CREATE FUNCTION aggregate_state_in(cstring) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_aggregate_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION aggregate_state_out(aggregate_state) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'personalize_aggregate_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION aggregate_state_recv(internal) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_aggregate_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION aggregate_state_send(aggregate_state) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'personalize_aggregate_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE aggregate_state (
+    INPUT = aggregate_state_in, OUTPUT = aggregate_state_out,
+    RECEIVE = aggregate_state_recv, SEND = aggregate_state_send,
+    INTERNALLENGTH = VARIABLE, STORAGE = extended
+);
+COMMENT ON TYPE aggregate_state IS
+    'partial state of a pg_personalize aggregate (what Citus workers send to the coordinator); text: hexadecimal bytes';
+
 -- Internal: raises an error naming fn's argument arg unless rel has cols.
 CREATE FUNCTION require_columns(rel regclass, cols text[], fn text, arg text)
     RETURNS void

@@ -12,76 +12,77 @@ CREATE TYPE customer_summary_result AS (
     total           float8        -- sum of all amounts
 );
 
-CREATE FUNCTION customer_summary_transfn(internal, timestamptz, float8, timestamptz)
-    RETURNS internal AS 'MODULE_PATHNAME', 'personalize_customer_summary_transfn'
+CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, timestamptz)
+    RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_transfn'
     LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION customer_summary_transfn(internal, timestamptz, float8, timestamptz, interval)
-    RETURNS internal AS 'MODULE_PATHNAME', 'personalize_customer_summary_transfn'
+CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, timestamptz, interval)
+    RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_transfn'
     LANGUAGE C STABLE PARALLEL SAFE;
-CREATE FUNCTION customer_summary_combine(internal, internal)
-    RETURNS internal AS 'MODULE_PATHNAME', 'personalize_customer_summary_combine'
+-- With an explicit time zone the day no longer depends on the session.
+CREATE FUNCTION customer_summary_transfn(aggregate_state, timestamptz, float8, timestamptz, interval, text)
+    RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_transfn'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION customer_summary_serialize(internal)
-    RETURNS bytea AS 'MODULE_PATHNAME', 'personalize_customer_summary_serialize'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION customer_summary_deserialize(bytea, internal)
-    RETURNS internal AS 'MODULE_PATHNAME', 'personalize_customer_summary_deserialize'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION customer_summary_final(internal)
-    RETURNS customer_summary_result AS 'MODULE_PATHNAME', 'personalize_customer_summary_final'
+CREATE FUNCTION customer_summary_combine(aggregate_state, aggregate_state)
+    RETURNS aggregate_state AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_combine'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION customer_summary_final(aggregate_state)
+    RETURNS customer_summary_result AS 'MODULE_PATHNAME', 'personalize_customer_summary_state_final'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The calendar day of each order is taken in the session's TimeZone (as
 -- ordered_at::date does), hence STABLE transition functions.
 CREATE AGGREGATE customer_summary(ordered_at timestamptz, amount float8, as_of timestamptz) (
     SFUNC = customer_summary_transfn,
-    STYPE = internal,
+    STYPE = aggregate_state,
     FINALFUNC = customer_summary_final,
     COMBINEFUNC = customer_summary_combine,
-    SERIALFUNC = customer_summary_serialize,
-    DESERIALFUNC = customer_summary_deserialize,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE customer_summary(ordered_at timestamptz, amount float8, as_of timestamptz, unit interval) (
     SFUNC = customer_summary_transfn,
-    STYPE = internal,
+    STYPE = aggregate_state,
     FINALFUNC = customer_summary_final,
     COMBINEFUNC = customer_summary_combine,
-    SERIALFUNC = customer_summary_serialize,
-    DESERIALFUNC = customer_summary_deserialize,
+    PARALLEL = SAFE
+);
+-- The purchase day taken in time_zone (e.g. 'Europe/Berlin'), not the
+-- session's: the same answer on every node of a cluster (docs/distributed.md).
+CREATE AGGREGATE customer_summary(ordered_at timestamptz, amount float8, as_of timestamptz, unit interval, time_zone text) (
+    SFUNC = customer_summary_transfn,
+    STYPE = aggregate_state,
+    FINALFUNC = customer_summary_final,
+    COMBINEFUNC = customer_summary_combine,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz) IS
     'per-customer orders, frequency, recency, age (days) and monetary value, as lifetimes/BTYD define them';
 COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz, interval) IS
     'per-customer orders, frequency, recency, age and monetary value in the given unit, as lifetimes/BTYD define them';
+COMMENT ON AGGREGATE customer_summary(timestamptz, float8, timestamptz, interval, text) IS
+    'customer_summary in the given unit with purchase days taken in the given time zone, whatever the session TimeZone';
 
 -- RFM scoring: recency, frequency and monetary scores 1..bins by population
 -- quantiles (NTILE's bucket starts; identical values share a score). See
 -- docs/rfm.md. "recency" here is the time since the last purchase (lower is
 -- better: the most recent customers score bins).
 
-CREATE FUNCTION rfm_breakpoints_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION rfm_breakpoints_transfn(internal, float8, float8, float8, integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION rfm_breakpoints_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION rfm_breakpoints_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION rfm_breakpoints_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION rfm_breakpoints_final(internal) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breakpoints_transfn(aggregate_state, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breakpoints_transfn(aggregate_state, float8, float8, float8, integer) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breakpoints_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_breakpoints_final(aggregate_state) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'personalize_rfm_breakpoints_state_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE rfm_breakpoints(recency float8, frequency float8, monetary float8) (
-    SFUNC = rfm_breakpoints_transfn, STYPE = internal, FINALFUNC = rfm_breakpoints_final,
-    COMBINEFUNC = rfm_breakpoints_combine, SERIALFUNC = rfm_breakpoints_serialize,
-    DESERIALFUNC = rfm_breakpoints_deserialize, PARALLEL = SAFE);
+    SFUNC = rfm_breakpoints_transfn, STYPE = aggregate_state, FINALFUNC = rfm_breakpoints_final,
+    COMBINEFUNC = rfm_breakpoints_combine,
+    PARALLEL = SAFE);
 CREATE AGGREGATE rfm_breakpoints(recency float8, frequency float8, monetary float8, bins integer) (
-    SFUNC = rfm_breakpoints_transfn, STYPE = internal, FINALFUNC = rfm_breakpoints_final,
-    COMBINEFUNC = rfm_breakpoints_combine, SERIALFUNC = rfm_breakpoints_serialize,
-    DESERIALFUNC = rfm_breakpoints_deserialize, PARALLEL = SAFE);
+    SFUNC = rfm_breakpoints_transfn, STYPE = aggregate_state, FINALFUNC = rfm_breakpoints_final,
+    COMBINEFUNC = rfm_breakpoints_combine,
+    PARALLEL = SAFE);
 COMMENT ON AGGREGATE rfm_breakpoints(float8, float8, float8) IS
     'RFM quintile breakpoints (jsonb) of the customers'' recency (time since last purchase), frequency and monetary value';
 COMMENT ON AGGREGATE rfm_breakpoints(float8, float8, float8, integer) IS

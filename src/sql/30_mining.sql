@@ -19,29 +19,25 @@ COMMENT ON TYPE baskets IS
 
 -- Aggregates: baskets(basket_id, item_id) over order lines, or
 -- baskets(basket_id, items) over one array per basket.
-CREATE FUNCTION baskets_transfn(internal, bigint, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_baskets_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION baskets_transfn(internal, bigint, bigint[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_baskets_array_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION baskets_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_baskets_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION baskets_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_baskets_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION baskets_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_baskets_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION baskets_final(internal) RETURNS baskets
-    AS 'MODULE_PATHNAME', 'personalize_baskets_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION baskets_transfn(aggregate_state, bigint, bigint) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_baskets_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION baskets_transfn(aggregate_state, bigint, bigint[]) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_baskets_array_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION baskets_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_baskets_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION baskets_final(aggregate_state) RETURNS baskets
+    AS 'MODULE_PATHNAME', 'personalize_baskets_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE baskets(basket_id bigint, item_id bigint) (
-    SFUNC = baskets_transfn, STYPE = internal,
+    SFUNC = baskets_transfn, STYPE = aggregate_state,
     FINALFUNC = baskets_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = baskets_combine, SERIALFUNC = baskets_serialize, DESERIALFUNC = baskets_deserialize,
+    COMBINEFUNC = baskets_combine,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE baskets(basket_id bigint, items bigint[]) (
-    SFUNC = baskets_transfn, STYPE = internal,
+    SFUNC = baskets_transfn, STYPE = aggregate_state,
     FINALFUNC = baskets_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = baskets_combine, SERIALFUNC = baskets_serialize, DESERIALFUNC = baskets_deserialize,
+    COMBINEFUNC = baskets_combine,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE baskets(bigint, bigint) IS

@@ -6,84 +6,69 @@
 -- Fitting aggregates: (frequency, recency, age [, weight [, penalty]]).
 -- Rows with a NULL frequency, recency or age are skipped; weight (default 1)
 -- lets you fit on GROUP BY frequency, recency, age rows.
-CREATE FUNCTION bgnbd_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_bgnbd_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_bgnbd_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_transfn(internal, float8, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_bgnbd_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_bgnbd_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_bgnbd_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_bgnbd_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_final(internal) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'personalize_bgnbd_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_transfn(aggregate_state, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_bgnbd_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_transfn(aggregate_state, float8, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_bgnbd_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_transfn(aggregate_state, float8, float8, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_bgnbd_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_bgnbd_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_final(aggregate_state) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'personalize_bgnbd_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION pareto_nbd_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_transfn(internal, float8, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_final(internal) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_transfn(aggregate_state, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_transfn(aggregate_state, float8, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_transfn(aggregate_state, float8, float8, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_final(aggregate_state) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'personalize_pareto_nbd_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_final(internal) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(aggregate_state, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(aggregate_state, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(aggregate_state, float8, float8, float8, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_final(aggregate_state) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'personalize_gamma_gamma_state_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE AGGREGATE bgnbd_fit(frequency float8, recency float8, age float8) (
-    SFUNC = bgnbd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_final, COMBINEFUNC = bgnbd_fit_combine,
-    SERIALFUNC = bgnbd_fit_serialize, DESERIALFUNC = bgnbd_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = bgnbd_fit_transfn, STYPE = aggregate_state, FINALFUNC = bgnbd_fit_final, COMBINEFUNC = bgnbd_fit_combine, PARALLEL = SAFE);
 CREATE AGGREGATE bgnbd_fit(frequency float8, recency float8, age float8, weight float8) (
-    SFUNC = bgnbd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_final, COMBINEFUNC = bgnbd_fit_combine,
-    SERIALFUNC = bgnbd_fit_serialize, DESERIALFUNC = bgnbd_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = bgnbd_fit_transfn, STYPE = aggregate_state, FINALFUNC = bgnbd_fit_final, COMBINEFUNC = bgnbd_fit_combine, PARALLEL = SAFE);
 CREATE AGGREGATE bgnbd_fit(frequency float8, recency float8, age float8, weight float8, penalty float8) (
-    SFUNC = bgnbd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_final, COMBINEFUNC = bgnbd_fit_combine,
-    SERIALFUNC = bgnbd_fit_serialize, DESERIALFUNC = bgnbd_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = bgnbd_fit_transfn, STYPE = aggregate_state, FINALFUNC = bgnbd_fit_final, COMBINEFUNC = bgnbd_fit_combine, PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_fit(frequency float8, recency float8, age float8) (
-    SFUNC = pareto_nbd_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_fit_final,
-    COMBINEFUNC = pareto_nbd_fit_combine, SERIALFUNC = pareto_nbd_fit_serialize,
-    DESERIALFUNC = pareto_nbd_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = pareto_nbd_fit_transfn, STYPE = aggregate_state, FINALFUNC = pareto_nbd_fit_final,
+    COMBINEFUNC = pareto_nbd_fit_combine,
+    PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_fit(frequency float8, recency float8, age float8, weight float8) (
-    SFUNC = pareto_nbd_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_fit_final,
-    COMBINEFUNC = pareto_nbd_fit_combine, SERIALFUNC = pareto_nbd_fit_serialize,
-    DESERIALFUNC = pareto_nbd_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = pareto_nbd_fit_transfn, STYPE = aggregate_state, FINALFUNC = pareto_nbd_fit_final,
+    COMBINEFUNC = pareto_nbd_fit_combine,
+    PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_fit(frequency float8, recency float8, age float8, weight float8, penalty float8) (
-    SFUNC = pareto_nbd_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_fit_final,
-    COMBINEFUNC = pareto_nbd_fit_combine, SERIALFUNC = pareto_nbd_fit_serialize,
-    DESERIALFUNC = pareto_nbd_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = pareto_nbd_fit_transfn, STYPE = aggregate_state, FINALFUNC = pareto_nbd_fit_final,
+    COMBINEFUNC = pareto_nbd_fit_combine,
+    PARALLEL = SAFE);
 CREATE AGGREGATE gamma_gamma_fit(frequency float8, monetary float8) (
-    SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_final,
-    COMBINEFUNC = gamma_gamma_fit_combine, SERIALFUNC = gamma_gamma_fit_serialize,
-    DESERIALFUNC = gamma_gamma_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = gamma_gamma_fit_transfn, STYPE = aggregate_state, FINALFUNC = gamma_gamma_fit_final,
+    COMBINEFUNC = gamma_gamma_fit_combine,
+    PARALLEL = SAFE);
 CREATE AGGREGATE gamma_gamma_fit(frequency float8, monetary float8, weight float8) (
-    SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_final,
-    COMBINEFUNC = gamma_gamma_fit_combine, SERIALFUNC = gamma_gamma_fit_serialize,
-    DESERIALFUNC = gamma_gamma_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = gamma_gamma_fit_transfn, STYPE = aggregate_state, FINALFUNC = gamma_gamma_fit_final,
+    COMBINEFUNC = gamma_gamma_fit_combine,
+    PARALLEL = SAFE);
 CREATE AGGREGATE gamma_gamma_fit(frequency float8, monetary float8, weight float8, penalty float8) (
-    SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_final,
-    COMBINEFUNC = gamma_gamma_fit_combine, SERIALFUNC = gamma_gamma_fit_serialize,
-    DESERIALFUNC = gamma_gamma_fit_deserialize, PARALLEL = SAFE);
+    SFUNC = gamma_gamma_fit_transfn, STYPE = aggregate_state, FINALFUNC = gamma_gamma_fit_final,
+    COMBINEFUNC = gamma_gamma_fit_combine,
+    PARALLEL = SAFE);
 
 -- Predictions: a BG/NBD or Pareto/NBD model, then the customer's numbers.
 CREATE FUNCTION probability_alive(model jsonb, frequency float8, recency float8, age float8) RETURNS float8

@@ -23,43 +23,39 @@ CREATE TYPE als_model (
 COMMENT ON TYPE als_model IS
     'an implicit-feedback ALS model: customer and item factors (float4) and each customer''s training items; text form: hex of the stored bytes';
 
-CREATE FUNCTION als_fit_transfn(internal, bigint, bigint, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION als_fit_transfn(internal, bigint, bigint, float8, integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION als_fit_transfn(internal, bigint, bigint, float8, integer, integer, float8, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION als_fit_transfn(internal, bigint, bigint, float8, integer, integer, float8, float8, bigint, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION als_fit_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION als_fit_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION als_fit_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION als_fit_final(internal) RETURNS als_model
-    AS 'MODULE_PATHNAME', 'personalize_als_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION als_fit_transfn(aggregate_state, bigint, bigint, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_als_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION als_fit_transfn(aggregate_state, bigint, bigint, float8, integer) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_als_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION als_fit_transfn(aggregate_state, bigint, bigint, float8, integer, integer, float8, float8, bigint) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_als_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION als_fit_transfn(aggregate_state, bigint, bigint, float8, integer, integer, float8, float8, bigint, text) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_als_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION als_fit_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_als_fit_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION als_fit_final(aggregate_state) RETURNS als_model
+    AS 'MODULE_PATHNAME', 'personalize_als_fit_state_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- Defaults (docs/als.md): factors 64, iterations 15, regularization 0.5,
 -- alpha 5, seed 0, solver 'cg'. The final function consumes the collected
 -- rows (READ_WRITE: its state is never shared).
 CREATE AGGREGATE als_fit(customer_id bigint, item_id bigint, strength float8) (
-    SFUNC = als_fit_transfn, STYPE = internal, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = als_fit_combine, SERIALFUNC = als_fit_serialize, DESERIALFUNC = als_fit_deserialize,
+    SFUNC = als_fit_transfn, STYPE = aggregate_state, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = als_fit_combine,
     PARALLEL = SAFE);
 CREATE AGGREGATE als_fit(customer_id bigint, item_id bigint, strength float8, factors integer) (
-    SFUNC = als_fit_transfn, STYPE = internal, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = als_fit_combine, SERIALFUNC = als_fit_serialize, DESERIALFUNC = als_fit_deserialize,
+    SFUNC = als_fit_transfn, STYPE = aggregate_state, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = als_fit_combine,
     PARALLEL = SAFE);
 CREATE AGGREGATE als_fit(customer_id bigint, item_id bigint, strength float8, factors integer, iterations integer,
                          regularization float8, alpha float8, seed bigint) (
-    SFUNC = als_fit_transfn, STYPE = internal, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = als_fit_combine, SERIALFUNC = als_fit_serialize, DESERIALFUNC = als_fit_deserialize,
+    SFUNC = als_fit_transfn, STYPE = aggregate_state, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = als_fit_combine,
     PARALLEL = SAFE);
 CREATE AGGREGATE als_fit(customer_id bigint, item_id bigint, strength float8, factors integer, iterations integer,
                          regularization float8, alpha float8, seed bigint, solver text) (
-    SFUNC = als_fit_transfn, STYPE = internal, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = als_fit_combine, SERIALFUNC = als_fit_serialize, DESERIALFUNC = als_fit_deserialize,
+    SFUNC = als_fit_transfn, STYPE = aggregate_state, FINALFUNC = als_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = als_fit_combine,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE als_fit(bigint, bigint, float8) IS
     'implicit-feedback ALS model of (customer, item, strength) rows with the default options';

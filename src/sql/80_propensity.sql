@@ -3,41 +3,37 @@
 -- function, the AUC aggregate to measure it, and the session feature vector
 -- used to train and to score the same way. See docs/propensity.md.
 
-CREATE FUNCTION logistic_fit_transfn(internal, boolean, float8[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION logistic_fit_transfn(internal, boolean, float8[], float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION logistic_fit_transfn(internal, boolean, float8[], float8, text[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION logistic_fit_transfn(internal, boolean, float8[], float8, text[], integer, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION logistic_fit_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION logistic_fit_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION logistic_fit_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION logistic_fit_final(internal) RETURNS jsonb
-    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logistic_fit_transfn(aggregate_state, boolean, float8[]) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logistic_fit_transfn(aggregate_state, boolean, float8[], float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logistic_fit_transfn(aggregate_state, boolean, float8[], float8, text[]) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logistic_fit_transfn(aggregate_state, boolean, float8[], float8, text[], integer, float8) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logistic_fit_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION logistic_fit_final(aggregate_state) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'personalize_logistic_fit_state_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- Defaults: l2 = 1 (scikit-learn's C = 1), max_iterations 100, tolerance 1e-8.
 -- The final function consumes the collected rows (READ_WRITE).
 CREATE AGGREGATE logistic_fit(label boolean, features float8[]) (
-    SFUNC = logistic_fit_transfn, STYPE = internal, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = logistic_fit_combine, SERIALFUNC = logistic_fit_serialize, DESERIALFUNC = logistic_fit_deserialize,
+    SFUNC = logistic_fit_transfn, STYPE = aggregate_state, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = logistic_fit_combine,
     PARALLEL = SAFE);
 CREATE AGGREGATE logistic_fit(label boolean, features float8[], l2 float8) (
-    SFUNC = logistic_fit_transfn, STYPE = internal, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = logistic_fit_combine, SERIALFUNC = logistic_fit_serialize, DESERIALFUNC = logistic_fit_deserialize,
+    SFUNC = logistic_fit_transfn, STYPE = aggregate_state, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = logistic_fit_combine,
     PARALLEL = SAFE);
 CREATE AGGREGATE logistic_fit(label boolean, features float8[], l2 float8, feature_names text[]) (
-    SFUNC = logistic_fit_transfn, STYPE = internal, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = logistic_fit_combine, SERIALFUNC = logistic_fit_serialize, DESERIALFUNC = logistic_fit_deserialize,
+    SFUNC = logistic_fit_transfn, STYPE = aggregate_state, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = logistic_fit_combine,
     PARALLEL = SAFE);
 CREATE AGGREGATE logistic_fit(label boolean, features float8[], l2 float8, feature_names text[],
                               max_iterations integer, tolerance float8) (
-    SFUNC = logistic_fit_transfn, STYPE = internal, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = logistic_fit_combine, SERIALFUNC = logistic_fit_serialize, DESERIALFUNC = logistic_fit_deserialize,
+    SFUNC = logistic_fit_transfn, STYPE = aggregate_state, FINALFUNC = logistic_fit_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = logistic_fit_combine,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE logistic_fit(boolean, float8[]) IS
     'logistic regression (jsonb model) of a label on a feature array, L2 penalty 1, Newton / IRLS';
@@ -53,19 +49,15 @@ CREATE FUNCTION logistic_score(model jsonb, features float8[]) RETURNS float8
 COMMENT ON FUNCTION logistic_score(jsonb, float8[]) IS
     'probability that the label is true for a feature array, from a logistic_fit model';
 
-CREATE FUNCTION auc_transfn(internal, float8, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_auc_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION auc_combine(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_auc_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION auc_serialize(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'personalize_auc_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION auc_deserialize(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'personalize_auc_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION auc_final(internal) RETURNS float8
-    AS 'MODULE_PATHNAME', 'personalize_auc_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_transfn(aggregate_state, float8, boolean) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_auc_state_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_combine(aggregate_state, aggregate_state) RETURNS aggregate_state
+    AS 'MODULE_PATHNAME', 'personalize_auc_state_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION auc_final(aggregate_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'personalize_auc_state_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE auc(score float8, label boolean) (
-    SFUNC = auc_transfn, STYPE = internal, FINALFUNC = auc_final, FINALFUNC_MODIFY = READ_WRITE,
-    COMBINEFUNC = auc_combine, SERIALFUNC = auc_serialize, DESERIALFUNC = auc_deserialize,
+    SFUNC = auc_transfn, STYPE = aggregate_state, FINALFUNC = auc_final, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = auc_combine,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE auc(float8, boolean) IS
     'area under the ROC curve of scores against labels (ties count one half); NULL without both labels';

@@ -11,6 +11,7 @@ REVOKE EXECUTE ON FUNCTION decide_offer(bigint, jsonb, jsonb, text, integer) FRO
 REVOKE EXECUTE ON FUNCTION configure_offer_context(regclass, regclass, regclass, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION snapshot_segments(text, date, regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION reset_segment_map(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION citus_setup(regclass) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION customize_segment_map(text) FROM PUBLIC;
 
 -- Grants what each role needs; a NULL role is skipped, and one role may be

@@ -162,3 +162,28 @@ FROM serial_result s JOIN plain p USING (customer_id);
 
 SELECT personalize.live_cpp_objects() AS live_at_end;
 DROP TABLE summary_orders;
+
+-- time_zone: the purchase day in the given zone, whatever the session's
+-- TimeZone (what keeps a Citus worker's answer equal to the coordinator's).
+-- 23:30 and 00:30 UTC are two days in UTC, one day in New York.
+CREATE TEMP TABLE tz_orders (at timestamptz, amount float8);
+INSERT INTO tz_orders VALUES ('2024-03-01 23:30+00', 10), ('2024-03-02 00:30+00', 5), ('2024-03-05 12:00+00', 7);
+SET TimeZone = 'UTC';
+SELECT (personalize.customer_summary(at, amount, '2024-04-01 00:00+00', '1 day')).frequency AS session_utc,
+       (personalize.customer_summary(at, amount, '2024-04-01 00:00+00', '1 day', 'America/New_York')).frequency AS new_york,
+       (personalize.customer_summary(at, amount, '2024-04-01 00:00+00', '1 day', 'UTC')).frequency AS utc
+FROM tz_orders;
+SET TimeZone = 'America/New_York';
+SELECT (personalize.customer_summary(at, amount, '2024-04-01 00:00+00', '1 day')).frequency AS session_new_york,
+       (personalize.customer_summary(at, amount, '2024-04-01 00:00+00', '1 day', 'America/New_York')).frequency AS new_york,
+       (personalize.customer_summary(at, amount, '2024-04-01 00:00+00', '1 day', 'UTC')).frequency AS utc
+FROM tz_orders;
+-- The explicit form equals the session form in that zone, on the whole shop too.
+SELECT count(*) FILTER (WHERE a IS DISTINCT FROM b) AS differing, count(*) AS customers
+FROM (SELECT customer_id,
+             personalize.customer_summary(ordered_at, amount, '2025-03-15', '1 day') AS a,
+             personalize.customer_summary(ordered_at, amount, '2025-03-15', '1 day', 'America/New_York') AS b
+      FROM orders WHERE ordered_at <= '2025-03-15' GROUP BY customer_id) x;
+RESET TimeZone;
+SELECT pg_temp.error_of($$SELECT personalize.customer_summary(at, amount, '2024-04-01', '1 day', 'Mars/Olympus') FROM tz_orders$$) AS bad_zone,
+       pg_temp.error_of($$SELECT personalize.customer_summary(at, amount, '2024-04-01', '1 day', NULL) FROM tz_orders$$) AS null_zone;

@@ -120,9 +120,11 @@ long live_owned_objects = 0;
 
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *function_name) {
     MemoryContext context = nullptr;
-    if (!AggCheckCallContext(fcinfo, &context))
+    if (!AggCheckCallContext(fcinfo, &context)) {
+        if (aggregate_state_io_context != nullptr) return aggregate_state_io_context;
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("%s called in non-aggregate context", function_name)));
+    }
     return context;
 }
 

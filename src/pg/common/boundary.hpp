@@ -130,6 +130,11 @@ auto make_owned(MemoryContext context, Factory &&factory) -> std::invoke_result_
 // serial or deserial function; an ERROR when called outside an aggregate.
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *function_name);
 
+// Set while personalize.aggregate_state's I/O runs a serialise or deserialise
+// function outside an aggregate (aggregate_state_type.cpp): the context
+// aggregate_context() then answers. nullptr otherwise.
+extern MemoryContext aggregate_state_io_context;
+
 }  // namespace personalize::pg
 
 // Defines a SQL-callable function NAME whose body runs behind the boundary:

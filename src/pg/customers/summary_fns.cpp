@@ -1,4 +1,4 @@
-// personalize.customer_summary(ordered_at, amount, as_of [, unit]): the
+// personalize.customer_summary(ordered_at, amount, as_of [, unit [, time_zone]]): the
 // aggregate's transition, combine, serial, deserial and final functions.
 // The state is a core CustomerSummary owned by the aggregate's memory context.
 #include <cmath>
@@ -28,6 +28,13 @@ int32 local_day(TimestampTz ts) {
     return DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(ts)));
 }
 
+// The same in an explicit time zone (a Datum of type text), as
+// (ts AT TIME ZONE zone)::date does: the same answer on every node.
+int32 zone_day(Datum zone, TimestampTz ts) {
+    const Datum local = DirectFunctionCall2(timestamptz_zone, zone, TimestampTzGetDatum(ts));
+    return DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+}
+
 double unit_in_days(const Interval *unit) {
     // As extract(epoch from interval), a month counts 30 days.
     return unit->month * static_cast<double>(DAYS_PER_MONTH) + unit->day +
@@ -49,6 +56,9 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
     const double amount = args.float8(2, "amount");
     const pg::ArgumentValue<TimestampTz> as_of = args.timestamptz(3, "as_of");
     const Interval *unit = args.has(4) ? args.interval(4, "unit") : nullptr;
+    const bool zoned = args.has(5);
+    if (zoned) (void)args.text(5, "time_zone");  // NULL: 22004 naming it
+    const Datum zone = zoned ? PG_GETARG_DATUM(5) : Datum(0);
     ordered_at.finite_timestamp();
     as_of.finite_timestamp();
 
@@ -57,9 +67,11 @@ PERSONALIZE_FUNCTION(personalize_customer_summary_transfn) {
     params.as_of = as_of;
     // as_of is the same on every row: its day is computed once per group.
     const SummaryParams *previous = state->params();
-    params.as_of_day = previous != nullptr && previous->as_of == as_of ? previous->as_of_day : local_day(as_of);
+    params.as_of_day = previous != nullptr && previous->as_of == as_of ? previous->as_of_day
+                        : zoned                                             ? zone_day(zone, as_of)
+                                                                            : local_day(as_of);
     params.unit_days = unit != nullptr ? unit_in_days(unit) : 1.0;
-    const int32 day = local_day(ordered_at);
+    const int32 day = zoned ? zone_day(zone, ordered_at) : local_day(ordered_at);
 
     pg::cpp([&] { state->add(params, ordered_at, day, amount); });
     PG_RETURN_POINTER(state);

@@ -22,6 +22,7 @@
 extern "C" {
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "utils/guc.h"
 #include "utils/tuplestore.h"
 }
 
@@ -145,6 +146,15 @@ Jsonb *object_argument(const pg::Arguments &args, int argno, const char *name) {
 }  // namespace
 
 PERSONALIZE_FUNCTION(personalize_decide_offer) {
+    // Called per row of a distributed table, Citus runs the call on a worker
+    // (its connections there are named "citus_internal gpid=..."): the caps
+    // would be counted and the decision logged on that node alone, so a
+    // capped customer could get the offer again through another.
+    if (application_name != nullptr && std::strncmp(application_name, "citus_internal gpid=", 20) == 0)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("decide_offer cannot run on a Citus worker"),
+                        errdetail("It was called inside a query that Citus pushed down to a worker, e.g. per row of a "
+                                  "distributed table; caps and the log need every decision of the customer."),
+                        errhint("Call decide_offer on the coordinator, one customer per call (docs/distributed.md).")));
     const pg::Arguments args(fcinfo, "decide_offer");
     const std::int64_t customer_id = args.int8(0, "customer_id");
     const char *channel_name = args.cstring(3, "channel");

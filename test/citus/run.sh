@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Usage: test/citus/run.sh
+# A real Citus 13.0.5 cluster (coordinator + 2 workers on free loopback
+# ports, run as an unprivileged user) with the freshly built pg_personalize:
+# loads the demo shop once locally and once distributed (orders, customers
+# and the customer summary by customer_id, order lines by order_id, products
+# as a reference table) and asserts, per aggregate of the extension, that the
+# distributed answer equals the local one and that EXPLAIN (VERBOSE) shows
+# the aggregate partially computed on the workers (worker_partial_agg).
+# Citus is built once from ../shared/citus into a private cache
+# (test/citus/build-citus.sh); without ../shared the test is skipped.
+# Prints one PASS/FAIL line per check and a count; exit 1 on any FAIL.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+if [ ! -d "$repo/../shared" ]; then
+    echo "SKIP citus: $repo/../shared is absent (it holds the Citus source)"
+    exit 0
+fi
+pg_bin=/usr/lib/postgresql/15/bin
+pg_config=$pg_bin/pg_config
+libdir=$("$pg_config" --pkglibdir)
+pass=0 fail=0
+ok() { echo "PASS $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+citus_stage=$("$repo/test/citus/build-citus.sh") || { echo "FAIL citus build"; exit 1; }
+work=$(mktemp -d -t pg_personalize_citus.XXXXXX)
+chmod 755 "$work"
+runas=()
+if [ "$(id -u)" = 0 ]; then runas=(runuser -u postgres --); fi
+ports=()
+cleanup() {
+    for i in 0 1 2; do
+        [ -f "$work/data$i/postmaster.pid" ] && "${runas[@]}" "$pg_bin/pg_ctl" -D "$work/data$i" -m immediate stop >/dev/null 2>&1
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# One staging directory that the servers read through extension_destdir:
+# Citus (from the cache) and this build of pg_personalize.
+mkdir -p "$work/stage"
+cp -a "$citus_stage/usr" "$work/stage/"
+make -s -C "$repo" PG_CONFIG="$pg_config" install DESTDIR="$work/stage" >/dev/null || { echo "FAIL make install"; exit 1; }
+chmod -R a+rX "$work/stage"
+mkdir -p "$work/sock"
+[ ${#runas[@]} -gt 0 ] && chown postgres "$work/sock"
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && [ ! -e "/var/run/postgresql/.s.PGSQL.$1" ]; }
+for i in 0 1 2; do
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 20000))
+        port_free "$p" && break
+    done
+    ports[$i]=$p
+    mkdir -p "$work/data$i"
+    [ ${#runas[@]} -gt 0 ] && chown postgres "$work/data$i"
+    "${runas[@]}" "$pg_bin/initdb" -D "$work/data$i" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb$i.log" 2>&1 ||
+        { echo "FAIL initdb: $(tail -2 "$work/initdb$i.log")"; exit 1; }
+    cat >>"$work/data$i/postgresql.conf" <<CONF
+port = $p
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$work/sock'
+shared_preload_libraries = 'citus'
+extension_destdir = '$work/stage'
+dynamic_library_path = '$work/stage$libdir:$libdir'
+max_connections = 60
+shared_buffers = 128MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+citus.max_cached_conns_per_worker = 2
+# Citus compares its library with pg_available_extensions(), which does not
+# see extension_destdir (the staged, not installed, Citus): skip that check.
+citus.enable_version_checks = off
+personalize.memory_limit = '256MB'
+CONF
+    "${runas[@]}" "$pg_bin/pg_ctl" -D "$work/data$i" -l "$work/data$i/server.log" -w start >/dev/null ||
+        { echo "FAIL start node $i: $(tail -3 "$work/data$i/server.log")"; exit 1; }
+done
+q() { local node=$1; shift; psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${ports[$node]}" -U postgres -d postgres "$@"; }
+v() { local node=$1; shift; q "$node" -At "$@"; }
+
+for i in 0 1 2; do v "$i" -c "CREATE EXTENSION citus" >/dev/null || { echo "FAIL CREATE EXTENSION citus on node $i"; exit 1; }; done
+v 0 -c "SELECT citus_set_coordinator_host('localhost', ${ports[0]})" >/dev/null &&
+    v 0 -c "SELECT citus_add_node('localhost', ${ports[1]})" -c "SELECT citus_add_node('localhost', ${ports[2]})" >/dev/null ||
+    { echo "FAIL adding the worker nodes"; exit 1; }
+v 0 -c "CREATE EXTENSION pg_personalize" >/dev/null || { echo "FAIL CREATE EXTENSION pg_personalize"; exit 1; }
+for i in 1 2; do
+    [ "$(v "$i" -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_personalize'")" = "$(v 0 -c "SELECT extversion FROM pg_extension WHERE extname = 'pg_personalize'")" ] ||
+        { echo "FAIL pg_personalize not propagated to worker $i"; exit 1; }
+done
+ok "cluster: Citus $(v 0 -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'") coordinator + 2 workers, pg_personalize on every node"
+
+# The demo shop, local (schema shop) and distributed (schema dist).
+q 0 >"$work/load.log" 2>&1 <<'SQL' || { echo "FAIL loading the demo shop: $(grep -m2 ERROR "$work/load.log")"; exit 1; }
+SET client_min_messages = warning;
+SELECT count(*) FROM personalize.load_demo_shop('shop', 'demo', 42);
+CREATE TABLE shop.summary AS
+SELECT customer_id, (personalize.customer_summary(ordered_at, total::float8, '2026-01-01', '1 day')).*
+FROM shop.orders WHERE status <> 'cancelled' GROUP BY customer_id;
+CREATE SCHEMA dist;
+CREATE TABLE dist.customers (LIKE shop.customers);
+CREATE TABLE dist.products (LIKE shop.products);
+CREATE TABLE dist.orders (LIKE shop.orders);
+CREATE TABLE dist.order_lines (LIKE shop.order_lines);
+CREATE TABLE dist.summary (LIKE shop.summary);
+CREATE TABLE shop.history AS
+SELECT o.customer_id, l.product_id, sum(l.quantity)::float8 AS quantity
+FROM shop.orders o JOIN shop.order_lines l USING (order_id) GROUP BY 1, 2;
+CREATE TABLE dist.history (LIKE shop.history);
+SELECT create_distributed_table('dist.customers', 'customer_id');
+SELECT create_distributed_table('dist.orders', 'customer_id', colocate_with => 'dist.customers');
+SELECT create_distributed_table('dist.summary', 'customer_id', colocate_with => 'dist.customers');
+SELECT create_distributed_table('dist.history', 'customer_id', colocate_with => 'dist.customers');
+SELECT create_distributed_table('dist.order_lines', 'order_id');
+SELECT create_reference_table('dist.products');
+INSERT INTO dist.customers SELECT * FROM shop.customers;
+INSERT INTO dist.products SELECT * FROM shop.products;
+INSERT INTO dist.orders SELECT * FROM shop.orders;
+INSERT INTO dist.order_lines SELECT * FROM shop.order_lines;
+INSERT INTO dist.summary SELECT * FROM shop.summary;
+INSERT INTO dist.history SELECT * FROM shop.history;
+-- Numbers to 6 significant digits, recursively (a fit combined in another
+-- order may differ in the last bits of a double).
+CREATE FUNCTION public.r6(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(j)
+        WHEN 'number' THEN to_jsonb(CASE WHEN j::text::float8 = 0 THEN 0::float8
+                                        ELSE round(j::text::float8::numeric, 5 - floor(log(abs(j::text::float8::numeric)))::int)::float8 END)
+        WHEN 'array' THEN (SELECT coalesce(jsonb_agg(public.r6(e) ORDER BY o), '[]') FROM jsonb_array_elements(j) WITH ORDINALITY a(e, o))
+        WHEN 'object' THEN (SELECT coalesce(jsonb_object_agg(k, public.r6(e)), '{}') FROM jsonb_each(j) b(k, e))
+        ELSE j END $$;
+SQL
+ok "demo shop: $(v 0 -c "SELECT count(*) FROM dist.order_lines") order lines, $(v 0 -c "SELECT count(*) FROM dist.orders") orders, $(v 0 -c "SELECT count(*) FROM dist.summary") customers distributed"
+
+# name | aggregate call | FROM (the table's schema is the placeholder S) | result expression
+checks=(
+"baskets|personalize.baskets(order_id, product_id)|S.order_lines|md5(x::text)"
+"baskets(bigint[])|personalize.baskets(order_id, ARRAY[product_id])|S.order_lines|md5(x::text)"
+"customer_summary|personalize.customer_summary(ordered_at, total::float8, '2026-01-01')|S.orders WHERE customer_id % 10 = 3|x::text"
+"customer_summary(unit)|personalize.customer_summary(ordered_at, total::float8, '2026-01-01', '7 days')|S.orders WHERE customer_id % 10 = 3|x::text"
+"rfm_breakpoints|personalize.rfm_breakpoints(recency, frequency, monetary)|S.summary|r6(x)"
+"rfm_breakpoints(bins)|personalize.rfm_breakpoints(recency, frequency, monetary, 4)|S.summary|r6(x)"
+"bgnbd_fit|personalize.bgnbd_fit(frequency, recency, age)|S.summary|r6(x)"
+"bgnbd_fit(weight)|personalize.bgnbd_fit(frequency, recency, age, 1)|S.summary|r6(x)"
+"bgnbd_fit(penalty)|personalize.bgnbd_fit(frequency, recency, age, 1, 0.01)|S.summary|r6(x)"
+"pareto_nbd_fit|personalize.pareto_nbd_fit(frequency, recency, age)|S.summary|r6(x)"
+"pareto_nbd_fit(weight)|personalize.pareto_nbd_fit(frequency, recency, age, 1)|S.summary|r6(x)"
+"pareto_nbd_fit(penalty)|personalize.pareto_nbd_fit(frequency, recency, age, 1, 0.01)|S.summary|r6(x)"
+"gamma_gamma_fit|personalize.gamma_gamma_fit(frequency, monetary)|S.summary WHERE frequency > 0|r6(x)"
+"gamma_gamma_fit(weight)|personalize.gamma_gamma_fit(frequency, monetary, 1)|S.summary WHERE frequency > 0|r6(x)"
+"gamma_gamma_fit(penalty)|personalize.gamma_gamma_fit(frequency, monetary, 1, 0.01)|S.summary WHERE frequency > 0|r6(x)"
+"kmeans|personalize.kmeans(ARRAY[frequency::float8, recency, monetary], 4)|S.summary|r6(x)"
+"kmeans(seed)|personalize.kmeans(ARRAY[frequency::float8, recency, monetary], 4, 7)|S.summary|r6(x)"
+"kmeans(scaling)|personalize.kmeans(ARRAY[frequency::float8, recency, monetary], 4, 7, 'zscore')|S.summary|r6(x)"
+"kmeans(iterations)|personalize.kmeans(ARRAY[frequency::float8, recency, monetary], 4, 7, 'zscore', 50, 1e-6)|S.summary|r6(x)"
+"logistic_fit|personalize.logistic_fit(frequency > 1, ARRAY[recency, age])|S.summary|r6(x)"
+"logistic_fit(l2)|personalize.logistic_fit(frequency > 1, ARRAY[recency, age], 0.5)|S.summary|r6(x)"
+"logistic_fit(names)|personalize.logistic_fit(frequency > 1, ARRAY[recency, age], 0.5, ARRAY['recency', 'age'])|S.summary|r6(x)"
+"logistic_fit(iterations)|personalize.logistic_fit(frequency > 1, ARRAY[recency, age], 0.5, ARRAY['recency', 'age'], 50, 1e-8)|S.summary|r6(x)"
+"auc|personalize.auc(monetary, frequency > 1)|S.summary|round(x::numeric, 10)"
+"als_fit|personalize.als_fit(customer_id, product_id, quantity)|S.history|md5(x::text)"
+"als_fit(factors)|personalize.als_fit(customer_id, product_id, quantity, 8)|S.history|md5(x::text)"
+"als_fit(options)|personalize.als_fit(customer_id, product_id, quantity, 8, 5, 0.1, 10, 42)|S.history|md5(x::text)"
+"als_fit(solver)|personalize.als_fit(customer_id, product_id, quantity, 8, 5, 0.1, 10, 42, 'cg')|S.history|md5(x::text)"
+)
+for check in "${checks[@]}"; do
+    IFS='|' read -r name call from result <<<"$check"
+    sql() { echo "SELECT $result FROM (SELECT $call AS x FROM ${from//S./$1.}) q"; }
+    local_answer=$(v 0 -c "SET client_min_messages = error" -c "$(sql shop)" 2>&1)
+    dist_answer=$(v 0 -c "SET client_min_messages = error" -c "$(sql dist)" 2>&1)
+    plan=$(v 0 -c "EXPLAIN (VERBOSE, COSTS OFF) $(sql dist)" 2>&1)
+    if grep -q ERROR <<<"$local_answer"; then
+        bad "$name: fails locally: ${local_answer:0:200}"
+    elif [ "$local_answer" != "$dist_answer" ]; then
+        bad "$name: distributed answer differs: local ${local_answer:0:200} / distributed ${dist_answer:0:200}"
+    elif ! grep -q "worker_partial_agg" <<<"$plan"; then
+        bad "$name: equal answers, but the plan does not aggregate on the workers: $(grep -m3 -E 'Query|Aggregate' <<<"$plan" | tr '\n' ' ')"
+    else
+        ok "$name: distributed = local (${local_answer:0:40}), partial aggregate on the workers"
+    fi
+done
+
+# The session TimeZone is not sent to the workers: with the explicit
+# time_zone form the pushed-down customer_summary (GROUP BY the distribution
+# column) equals the local one under a non-default TimeZone.
+summaries() {  # schema, extra arguments
+    # The days, not the text of the timestamps (formatted where they are cast).
+    v 0 -c "SET TimeZone = 'America/New_York'" -c "SELECT md5(string_agg(concat_ws(':', customer_id, (s).orders, (s).frequency,
+                round((s).recency::numeric, 6), round((s).age::numeric, 6), round((s).monetary::numeric, 6)), ',' ORDER BY customer_id))
+        FROM (SELECT customer_id, personalize.customer_summary(ordered_at, total::float8, '2026-01-01'$2) AS s
+              FROM $1.orders GROUP BY customer_id) q" 2>&1
+}
+zoned_local=$(summaries shop ", '1 day', 'America/New_York'")
+zoned_dist=$(summaries dist ", '1 day', 'America/New_York'")
+session_differs=$(v 0 -c "SET TimeZone = 'America/New_York'" -c "SELECT count(*) FROM
+        (SELECT customer_id, personalize.customer_summary(ordered_at, total::float8, '2026-01-01') AS s FROM shop.orders GROUP BY 1) l
+        JOIN (SELECT customer_id, personalize.customer_summary(ordered_at, total::float8, '2026-01-01') AS s FROM dist.orders GROUP BY 1) d
+        USING (customer_id) WHERE (l.s).frequency IS DISTINCT FROM (d.s).frequency" 2>&1)
+if [ "$zoned_local" = "$zoned_dist" ] && ! grep -q ERROR <<<"$zoned_local"; then
+    ok "customer_summary(..., time_zone) under TimeZone America/New_York: pushed down = local (the session form: $session_differs frequencies differ)"
+else
+    bad "customer_summary(..., time_zone): local $zoned_local, distributed ${zoned_dist:0:200}"
+fi
+
+# Offers on the cluster: eligible_offers per row of a distributed table reads
+# the offers of the node it runs on, so before citus_setup() the workers see
+# none; after it (offers a reference table) the answer is the local one.
+q 0 >"$work/offers.log" 2>&1 <<'SQL' || bad "offers: setup failed: $(grep -m2 ERROR "$work/offers.log")"
+SET client_min_messages = warning;
+SELECT personalize.configure_offer_context('shop.orders');
+INSERT INTO personalize.offers (offer_key, description, rule, percent_off, channels, priority) VALUES
+    ('loyal', '5% for a regular', 'customer.orders >= 5', 5, '{email,web}', 10),
+    ('second_order', '10% for a second order', 'customer.orders = 1', 10, '{email}', 20);
+CREATE TABLE shop.contexts AS SELECT * FROM personalize.offer_contexts('2026-01-01');
+CREATE TABLE dist.contexts (LIKE shop.contexts);
+SELECT create_distributed_table('dist.contexts', 'customer_id', colocate_with => 'dist.customers');
+INSERT INTO dist.contexts SELECT * FROM shop.contexts;
+SQL
+eligible() { v 0 -c "SELECT count(*) || ' rows, ' || coalesce(md5(string_agg(customer_id || ':' || e.offer_key, ',' ORDER BY customer_id, e.offer_key)), '-')
+                     FROM $1.contexts c CROSS JOIN LATERAL personalize.eligible_offers(c.context, 'email') e" 2>&1; }
+local_offers=$(eligible shop)
+before=$(eligible dist)
+setup=$(v 0 -c "SET client_min_messages = warning" -c "SELECT string_agg(s, '; ') FROM personalize.citus_setup('dist.orders') s" 2>&1)
+if grep -q ERROR <<<"$setup"; then
+    bad "citus_setup('dist.orders'): ${setup:0:300}"
+else
+    ok "citus_setup('dist.orders'): $setup"
+fi
+after=$(eligible dist)
+if [ "$after" = "$local_offers" ]; then
+    ok "eligible_offers per row of a distributed table = local ($local_offers; before citus_setup: ${before:0:40})"
+else
+    bad "eligible_offers per row of a distributed table: local $local_offers, distributed ${after:0:200} (before citus_setup: ${before:0:60})"
+fi
+customer=$(v 0 -c "SELECT customer_id FROM shop.contexts WHERE (context->'customer'->>'orders')::int = 1 ORDER BY customer_id LIMIT 1")
+decided=$(v 0 -c "SELECT string_agg(offer_key, ',') FROM personalize.decide_offer($customer, channel => 'email')" 2>&1)
+logged=$(v 0 -c "SELECT count(*) FROM personalize.offer_log WHERE customer_id = $customer" 2>&1)
+if [ "$decided" = "second_order" ] && [ "$logged" = 1 ]; then
+    ok "decide_offer on the coordinator: customer $customer gets second_order, logged once in the distributed offer_log"
+else
+    bad "decide_offer on the coordinator: customer $customer got ${decided:0:200}, offer_log rows ${logged:0:200}"
+fi
+per_row=$(v 0 -c "SELECT count(*) FROM dist.contexts c CROSS JOIN LATERAL personalize.decide_offer(c.customer_id, channel => 'email') d" 2>&1)
+if grep -q "decide_offer cannot run on a Citus worker" <<<"$per_row"; then
+    ok "decide_offer per row of a distributed table: refused (${per_row:0:80})"
+else
+    bad "decide_offer per row of a distributed table: ${per_row:0:200}"
+fi
+
+echo "citus: $pass passed, $fail failed"
+[ "$fail" = 0 ]
