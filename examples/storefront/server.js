@@ -449,7 +449,9 @@ const EXIT_JS = `(function(){
   // it) as it unloads: that is browsing, not leaving. beforeunload comes first.
   var unloading = false;
   window.addEventListener('beforeunload', function(){ unloading = true; });
-  window.addEventListener('pageshow', function(){ unloading = false; });
+  // Back from the back/forward cache: the page lives again. (Not the first pageshow, which
+  // can come after beforeunload when a link is followed before the page has loaded.)
+  window.addEventListener('pageshow', function(e){ if (e.persisted) unloading = false; });
   document.addEventListener('visibilitychange', function(){ if (touch && !unloading && document.visibilityState === 'hidden') fire('hidden'); });
   window.addEventListener('blur', function(){ if (touch && !unloading) fire('blur'); });
   document.getElementById('exit-close').addEventListener('click', function(){ document.getElementById('exit-overlay').hidden = true; });

@@ -310,6 +310,20 @@ async function sid(ctx) { return (await ctx.cookies()).find((c) => c.name === 's
     const apiCross = (await r.json()).suggestions.map((x) => Number(x.item_id));
     const apiCrossSql = (await sql(`SELECT item FROM personalize.cart_suggestions(ARRAY[$1::bigint], 3) ORDER BY score DESC, item`, [prod])).map((x) => Number(x.item));
     check('api: POST /api/cart/suggestions = cart_suggestions', same(apiCross, apiCrossSql), show(apiCross, apiCrossSql));
+    // The model-list cache: keyed by the latest refresh run, which is checked at most once a second.
+    // A row added to refresh_runs (as a refresh starting would add one, removed again) must empty it.
+    const before = await (await api.get(`${base}/api/stats`)).json();
+    const [{ run_id: lastRun }] = await sql(`SELECT max(run_id) AS run_id FROM personalize.refresh_runs`);
+    check(`cache: keyed by the latest refresh run (${lastRun}), with hits`,
+          String(before.model_run).startsWith(`${lastRun}:`) && before.cache_hits > 0, JSON.stringify(before));
+    const [{ run_id: newRun }] = await sql(`INSERT INTO personalize.refresh_runs (started_at, status, "full", backend_pid)
+                                            VALUES (now(), 'running', false, pg_backend_pid()) RETURNING run_id`);
+    await sleep(1100);
+    await api.get(`${base}/api/complements?product_id=${prod}&n=4`);
+    const afterRun = await (await api.get(`${base}/api/stats`)).json();
+    await sql(`DELETE FROM personalize.refresh_runs WHERE run_id = $1`, [newRun]);
+    check('cache: a new refresh run empties it within a second (the next lookup is a miss)',
+          afterRun.model_run === `${newRun}:running` && afterRun.cache_misses === before.cache_misses + 1, JSON.stringify(afterRun));
     const stats = await (await api.get(`${base}/api/stats`)).json();
     check(`events: none failed (${stats.events_written} written)`, stats.events_failed === 0 && stats.events_written > 0, JSON.stringify(stats));
   } catch (e) {
