@@ -452,8 +452,12 @@ const EXIT_JS = `(function(){
   // Back from the back/forward cache: the page lives again. (Not the first pageshow, which
   // can come after beforeunload when a link is followed before the page has loaded.)
   window.addEventListener('pageshow', function(e){ if (e.persisted) unloading = false; });
-  document.addEventListener('visibilitychange', function(){ if (touch && !unloading && document.visibilityState === 'hidden') fire('hidden'); });
-  window.addEventListener('blur', function(){ if (touch && !unloading) fire('blur'); });
+  // A navigation that skipped beforeunload still ends in pagehide: the trigger waits one task,
+  // which never runs in an unloaded page, and is dropped if pagehide came meanwhile.
+  window.addEventListener('pagehide', function(e){ if (!e.persisted) unloading = true; });
+  function soon(how){ setTimeout(function(){ if (!unloading) fire(how); }, 0); }
+  document.addEventListener('visibilitychange', function(){ if (touch && !unloading && document.visibilityState === 'hidden') soon('hidden'); });
+  window.addEventListener('blur', function(){ if (touch && !unloading) soon('blur'); });
   document.getElementById('exit-close').addEventListener('click', function(){ document.getElementById('exit-overlay').hidden = true; });
 })();`;
 
