@@ -119,6 +119,42 @@ async function offerContext(customerId, cart, sess) {
   if (!contextSql) contextSql = (await q('SELECT personalize.offer_context_query(true) AS sql'))[0].sql;
   return (await q(contextSql, [customerId, cart, sess]))[0].jsonb_build_object;
 }
+// The non-personal, model-derived lists (a product's complements and "also
+// bought", the best sellers) change only when the models are refreshed:
+// they are cached per product and n, keyed by the latest refresh run
+// (personalize.refresh_runs, checked at most once a second by one index
+// lookup; a new run or a running one finishing empties the cache). Entries
+// also expire after 60 s, so a product's name or price changed without a
+// refresh shows within a minute. Trending (time-decayed from the live
+// events) is cached for 5 s. Nothing personal is cached (recently viewed,
+// offers, a customer's picks, the cart). Concurrent misses share one query.
+const CACHE_MAX_AGE = 60 * 1000, TRENDING_MAX_AGE = 5 * 1000, CACHE_MAX_ENTRIES = 10000;
+const modelCache = new Map();  // key -> { at, value: Promise }
+let modelRun = null, modelRunCheckedAt = 0, modelRunCheck = null, cacheHits = 0, cacheMisses = 0;
+function checkModelRun() {
+  if (Date.now() - modelRunCheckedAt < 1000) return null;
+  if (!modelRunCheck) {
+    modelRunCheck = q(`SELECT run_id, finished_at FROM personalize.refresh_runs ORDER BY run_id DESC LIMIT 1`)
+      .then((r) => {
+        const run = r.length ? `${r[0].run_id}:${r[0].finished_at ? r[0].finished_at.toISOString() : 'running'}` : 'none';
+        if (run !== modelRun) { modelCache.clear(); modelRun = run; }
+        modelRunCheckedAt = Date.now();
+      })
+      .finally(() => { modelRunCheck = null; });
+  }
+  return modelRunCheck;
+}
+async function cached(key, maxAge, fill) {
+  await checkModelRun();
+  const now = Date.now(), e = modelCache.get(key);
+  if (e && now - e.at < maxAge) { cacheHits++; return e.value; }
+  cacheMisses++;
+  if (modelCache.size >= CACHE_MAX_ENTRIES) modelCache.clear();  // unknown ids asked for in bulk
+  const entry = { at: now, value: fill() };
+  modelCache.set(key, entry);
+  entry.value.catch(() => { if (modelCache.get(key) === entry) modelCache.delete(key); });
+  return entry.value;
+}
 async function products(ids) {
   if (ids.length === 0) return new Map();
   const rows = await q('SELECT product_id, name, category, price FROM shop.products WHERE product_id = ANY($1::bigint[])', [ids]);
@@ -148,24 +184,28 @@ async function hasOrders(customerId) {
   return r.length > 0 && Number(r[0].orders) > 0;
 }
 async function suggestionsFor(customerId, n) {
+  if (customerId === null) return cached(`best:${n}`, CACHE_MAX_AGE, () => suggestionsQuery(null, n));  // the best sellers
+  return suggestionsQuery(customerId, n);
+}
+function suggestionsQuery(customerId, n) {
   return q(`SELECT s.rank, s.item_id, s.source, s.because, p.name, p.price, p.category
             FROM personalize.suggestions($1::bigint, $2::integer) s JOIN shop.products p ON p.product_id = s.item_id
             ORDER BY s.rank`, [customerId, n]);
 }
-async function trending(n) {
-  return q(`SELECT t.product_id AS item_id, t.score, t.views, t.carts, p.name, p.price, p.category
+function trending(n) {
+  return cached(`trending:${n}`, TRENDING_MAX_AGE, () => q(`SELECT t.product_id AS item_id, t.score, t.views, t.carts, p.name, p.price, p.category
             FROM personalize.trending_items('1 day', $1) t JOIN shop.products p USING (product_id)
-            ORDER BY t.score DESC, t.product_id`, [n]);
+            ORDER BY t.score DESC, t.product_id`, [n]));
 }
-async function complements(productId, n) {
-  return q(`SELECT c.complement AS item_id, c.confidence, c.lift, p.name, p.price
+function complements(productId, n) {
+  return cached(`complements:${productId}:${n}`, CACHE_MAX_AGE, () => q(`SELECT c.complement AS item_id, c.confidence, c.lift, p.name, p.price
             FROM personalize.product_complements($1::bigint, $2::integer) c JOIN shop.products p ON p.product_id = c.complement
-            ORDER BY c.confidence DESC, c.complement`, [productId, n]);
+            ORDER BY c.confidence DESC, c.complement`, [productId, n]));
 }
-async function alsoBought(productId, n) {
-  return q(`SELECT s.neighbour AS item_id, s.score, p.name, p.price
+function alsoBought(productId, n) {
+  return cached(`also:${productId}:${n}`, CACHE_MAX_AGE, () => q(`SELECT s.neighbour AS item_id, s.score, p.name, p.price
             FROM personalize.item_similarities s JOIN shop.products p ON p.product_id = s.neighbour
-            WHERE s.item = $1 ORDER BY s.score DESC, s.neighbour LIMIT $2`, [productId, n]);
+            WHERE s.item = $1 ORDER BY s.score DESC, s.neighbour LIMIT $2`, [productId, n]));
 }
 async function crossSell(items, n) {
   return q(`SELECT c.item AS item_id, c.score, c.source, p.name, p.price
@@ -200,7 +240,7 @@ async function propensity(s, cart) {
   return r[0].p === null ? null : Number(r[0].p);
 }
 async function exitIntent(s) {
-  if (s.exitShown) return { offer: null, propensity: null, reason: 'an exit offer was already shown in this session' };
+  if (s.exitShown) return { offer: null, propensity: null, already_shown: true, reason: 'an exit offer was already shown in this session' };
   track(s, 'exit_intent');
   const cart = (await cartJson(s)).json;
   const p = await propensity(s, cart);
@@ -375,29 +415,49 @@ const CSS = `body{font-family:system-ui,sans-serif;margin:0;color:#222}header{ba
 table{border-collapse:collapse}td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left}tr.fail td{color:#b00}.mail{border:1px dashed #999;padding:10px;max-width:560px}
 #exit-overlay{position:fixed;inset:0;background:rgba(0,0,0,.5);display:flex;align-items:center;justify-content:center}#exit-overlay[hidden]{display:none}#exit-overlay .box{background:#fff;padding:24px;border-radius:8px;max-width:400px}`;
 // Exit intent: the pointer leaving through the top of the viewport; on a
-// touch screen a fast scroll up or the tab losing focus. The backend
-// decides; the overlay shows at most once per session (sessionStorage here,
-// and the backend refuses a second one).
+// touch screen (no pointer to leave) a fast scroll up — back towards the
+// address bar, at least 250 px at 1.5 px/ms or faster within 300 ms — or
+// the tab losing focus (hidden, or the window blurred: switching apps or
+// tabs). The backend decides; the overlay shows at most once per session
+// (sessionStorage here, and the backend refuses a second one).
 const EXIT_JS = `(function(){
   var done = sessionStorage.getItem('exitShown') === '1';
+  var touch = ('ontouchstart' in window) || navigator.maxTouchPoints > 0;
   function fire(how){
     if (done) return; done = true;
     fetch('/api/exit-intent', {method:'POST', headers:{'content-type':'application/json'}, body: JSON.stringify({trigger: how})})
       .then(function(r){ return r.json(); }).then(function(d){
-        if (!d.offer) { done = false; return; }
+        // No offer now (the cart may change): a later exit intent asks again, unless one was shown.
+        if (!d.offer) { done = !!d.already_shown; return; }
         sessionStorage.setItem('exitShown', '1');
         document.getElementById('exit-text').textContent = d.offer.description;
-        var o = document.getElementById('exit-overlay'); o.dataset.offer = d.offer.offer_key; o.hidden = false;
+        var o = document.getElementById('exit-overlay'); o.dataset.offer = d.offer.offer_key; o.dataset.trigger = how; o.hidden = false;
       }).catch(function(){ done = false; });
   }
   document.addEventListener('mouseout', function(e){ if (!e.relatedTarget && e.clientY <= 0) fire('pointer'); });
-  var lastY = window.scrollY, lastT = Date.now();
+  // The scroll positions of the last 300 ms: a swipe fires many scroll events of a few px each.
+  var samples = [];
   window.addEventListener('scroll', function(){
-    var now = Date.now(), dy = window.scrollY - lastY, dt = Math.max(now - lastT, 1);
-    if ('ontouchstart' in window && dy < -300 && dy / dt < -1.5) fire('scroll');
-    lastY = window.scrollY; lastT = now;
+    if (!touch) return;
+    var now = performance.now(), y = window.scrollY;
+    samples.push([now, y]);
+    while (samples.length && now - samples[0][0] > 300) samples.shift();
+    var up = samples[0][1] - y, dt = Math.max(now - samples[0][0], 1);
+    if (up >= 250 && up / dt >= 1.5) fire('scroll');
   }, {passive: true});
-  document.addEventListener('visibilitychange', function(){ if (document.hidden && 'ontouchstart' in window) fire('blur'); });
+  // Following a link or submitting a form also hides the page (and may blur
+  // it) as it unloads: that is browsing, not leaving. beforeunload comes first.
+  var unloading = false;
+  window.addEventListener('beforeunload', function(){ unloading = true; });
+  // Back from the back/forward cache: the page lives again. (Not the first pageshow, which
+  // can come after beforeunload when a link is followed before the page has loaded.)
+  window.addEventListener('pageshow', function(e){ if (e.persisted) unloading = false; });
+  // A navigation that skipped beforeunload still ends in pagehide: the trigger waits one task,
+  // which never runs in an unloaded page, and is dropped if pagehide came meanwhile.
+  window.addEventListener('pagehide', function(e){ if (!e.persisted) unloading = true; });
+  function soon(how){ setTimeout(function(){ if (!unloading) fire(how); }, 0); }
+  document.addEventListener('visibilitychange', function(){ if (touch && !unloading && document.visibilityState === 'hidden') soon('hidden'); });
+  window.addEventListener('blur', function(){ if (touch && !unloading) soon('blur'); });
   document.getElementById('exit-close').addEventListener('click', function(){ document.getElementById('exit-overlay').hidden = true; });
 })();`;
 
@@ -430,7 +490,7 @@ async function route(req, res) {
   if (path === '/static/shop.css') return send(res, 200, 'text/css', CSS);
   if (path === '/static/exit.js') return send(res, 200, 'text/javascript', EXIT_JS);
   if (path === '/health') return json(res, { ok: true });
-  if (path === '/api/stats') { await flush(); return json(res, { events_accepted: eventsAccepted, events_written: eventsWritten, events_failed: eventsFailed, events_queued: queue.length }); }
+  if (path === '/api/stats') { await flush(); return json(res, { events_accepted: eventsAccepted, events_written: eventsWritten, events_failed: eventsFailed, events_queued: queue.length, cache_hits: cacheHits, cache_misses: cacheMisses, model_run: modelRun }); }
   const s = session(req, res);
 
   // Pages.

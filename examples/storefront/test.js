@@ -141,6 +141,110 @@ async function sid(ctx) { return (await ctx.cookies()).find((c) => c.name === 's
     check('events: the exit intent written once', exitEvents[0].n === '1', JSON.stringify(exitEvents));
     await ctx.close();
 
+    // 4b. Exit intent on a touch screen (no pointer to leave through the top): a fast scroll up,
+    // and the tab losing focus. Each in a fresh phone context (hasTouch, isMobile) with a £100+ cart.
+    const exitCount = async (sessionId) => Number((await sql(`SELECT count(*) AS n FROM personalize.offer_log WHERE session_id = $1 AND channel = 'exit'`, [sessionId]))[0].n);
+    const exitCalls = (calls) => calls.filter((x) => !String(x).startsWith('load '));  // 'load /path': the page (re)loaded
+    async function phone() {
+      const c = await browser.newContext({ viewport: { width: 390, height: 700 }, hasTouch: true, isMobile: true, deviceScaleFactor: 1 });
+      const pg = await c.newPage();
+      const calls = [];  // the exit-intent requests the page sends, with their trigger
+      pg.on('request', (r) => { if (r.url().endsWith('/api/exit-intent')) calls.push(JSON.parse(r.postData() || '{}').trigger); });
+      pg.on('load', () => calls.push(`load ${new URL(pg.url()).pathname}`));
+      for (const d of dear) { await pg.goto(`${base}/product/${d}`); await pg.click('#add-to-cart'); }
+      await pg.waitForSelector('#cart-lines');
+      await pg.goto(`${base}/product/${prod}`);
+      return { c, pg, calls, sessionId: await sid(c) };
+    }
+    const overlayShown = (pg) => pg.$eval('#exit-overlay', (o) => o.hidden ? null : { offer: o.dataset.offer, trigger: o.dataset.trigger });
+    {
+      const { c, pg, calls, sessionId } = await phone();
+      // Real touch input (CDP Input.dispatchTouchEvent, what a finger sends): chromium scrolls the
+      // page itself. A finger moving down scrolls up; the steps set the speed (each step is a
+      // round trip of a few tens of ms). Input.synthesizeScrollGesture does not scroll in headless mode.
+      const cdp = await c.newCDPSession(pg);
+      const touchMove = (y) => cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: [{ x: 195, y }] });
+      async function drag(y0, y1, steps, pauseMs) {
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [{ x: 195, y: y0 }] });
+        for (let i = 1; i <= steps; i++) { await touchMove(y0 + ((y1 - y0) * i) / steps); if (pauseMs) await sleep(pauseMs); }
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+        await sleep(300);  // the fling after the finger lifts
+      }
+      const swipe = (yDistance, speed) => yDistance < 0 ? drag(650, 650 + yDistance, 10, 0)  // down the page
+        : speed === 'slow' ? drag(50, 50 + yDistance, 25, 60) : drag(100, 100 + yDistance, 5, 0);
+      const height = await pg.evaluate(() => document.documentElement.scrollHeight);
+      await swipe(-600);
+      const down = await pg.evaluate(() => window.scrollY);
+      await swipe(450, 'slow');  // a slow scroll up (about 300 px/s) is reading, not leaving
+      await sleep(500);
+      const afterSlow = await pg.evaluate(() => window.scrollY);
+      check(`exit intent, touch: browsing (add to cart, pages) and a slow scroll up (${down} -> ${afterSlow} px) send nothing`,
+            down >= 400 && down - afterSlow >= 250 && exitCalls(calls).length === 0 && (await exitCount(sessionId)) === 0 && (await overlayShown(pg)) === null,
+            JSON.stringify({ height, down, afterSlow, calls }));
+      await swipe(-600);
+      const response = pg.waitForResponse((r) => r.url().endsWith('/api/exit-intent'), { timeout: 5000 });
+      await swipe(380, 'fast');  // a fast one (a few px/ms) back towards the address bar
+      const exit = await (await response).json();
+      await pg.waitForSelector('#exit-overlay:not([hidden])', { timeout: 3000 }).catch(() => null);
+      const shown = await overlayShown(pg);
+      check('exit intent, touch: a fast scroll up shows the exit_save overlay',
+            shown !== null && shown.offer === 'exit_save' && shown.trigger === 'scroll' && (await exitCount(sessionId)) === 1,
+            JSON.stringify({ shown, exit, calls, logged: await exitCount(sessionId) }));
+      await shot(pg, 'exit-touch');
+      await pg.click('#exit-close');
+      await swipe(-600);
+      await swipe(380, 'fast');
+      await pg.goto(`${base}/`);  // another page of the same session (sessionStorage remembers)
+      await swipe(-600);
+      await swipe(380, 'fast');
+      await sleep(500);
+      check('exit intent, touch: at most once per session (fast scrolls up again, on this page and the next, send nothing)',
+            same(exitCalls(calls), ['scroll']) && (await overlayShown(pg)) === null && (await exitCount(sessionId)) === 1, JSON.stringify(calls));
+      await c.close();
+    }
+    {
+      // The tab losing focus. Headless chromium has no real window focus or tab switching (its pages
+      // stay visible and focused), so the test simulates what the browser does on a switch: it
+      // overrides document.visibilityState/hidden to "hidden" and dispatches visibilitychange, or
+      // dispatches blur on the window. The page's own listeners, fetch and overlay code run unchanged.
+      const hide = (pg) => pg.evaluate(() => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      const unhide = (pg) => pg.evaluate(() => {
+        delete document.visibilityState; delete document.hidden;  // back to the real (visible) state
+        document.dispatchEvent(new Event('visibilitychange'));
+      });
+      let { c, pg, calls, sessionId } = await phone();
+      let response = pg.waitForResponse((r) => r.url().endsWith('/api/exit-intent'), { timeout: 5000 });
+      await hide(pg);
+      await (await response).json();
+      await unhide(pg);
+      await pg.waitForSelector('#exit-overlay:not([hidden])', { timeout: 3000 }).catch(() => null);
+      let shown = await overlayShown(pg);
+      check('exit intent, touch: the tab hidden (visibilitychange) shows the exit_save overlay on return',
+            shown !== null && shown.offer === 'exit_save' && shown.trigger === 'hidden' && (await exitCount(sessionId)) === 1, JSON.stringify({ shown, calls }));
+      await pg.click('#exit-close');
+      await hide(pg); await unhide(pg);
+      await pg.evaluate(() => window.dispatchEvent(new Event('blur')));
+      await pg.reload();
+      await hide(pg); await unhide(pg);
+      await sleep(500);
+      check('exit intent, touch: at most once per session (hidden again, blur, hidden after a reload send nothing)',
+            same(exitCalls(calls), ['hidden']) && (await overlayShown(pg)) === null && (await exitCount(sessionId)) === 1, JSON.stringify(calls));
+      await c.close();
+      ({ c, pg, calls, sessionId } = await phone());
+      response = pg.waitForResponse((r) => r.url().endsWith('/api/exit-intent'), { timeout: 5000 });
+      await pg.evaluate(() => window.dispatchEvent(new Event('blur')));
+      await (await response).json();
+      await pg.waitForSelector('#exit-overlay:not([hidden])', { timeout: 3000 }).catch(() => null);
+      shown = await overlayShown(pg);
+      check('exit intent, touch: the window losing focus (blur) shows the exit_save overlay',
+            shown !== null && shown.offer === 'exit_save' && shown.trigger === 'blur' && (await exitCount(sessionId)) === 1, JSON.stringify({ shown, calls }));
+      await c.close();
+    }
+
     // 5. Account of a lapsed customer: buy again, picked for you, win-back, e-mail preview.
     const [{ customer_id: cust }] = await sql(
       `SELECT c.customer_id FROM personalize.customer_profiles c
@@ -206,6 +310,20 @@ async function sid(ctx) { return (await ctx.cookies()).find((c) => c.name === 's
     const apiCross = (await r.json()).suggestions.map((x) => Number(x.item_id));
     const apiCrossSql = (await sql(`SELECT item FROM personalize.cart_suggestions(ARRAY[$1::bigint], 3) ORDER BY score DESC, item`, [prod])).map((x) => Number(x.item));
     check('api: POST /api/cart/suggestions = cart_suggestions', same(apiCross, apiCrossSql), show(apiCross, apiCrossSql));
+    // The model-list cache: keyed by the latest refresh run, which is checked at most once a second.
+    // A row added to refresh_runs (as a refresh starting would add one, removed again) must empty it.
+    const before = await (await api.get(`${base}/api/stats`)).json();
+    const [{ run_id: lastRun }] = await sql(`SELECT max(run_id) AS run_id FROM personalize.refresh_runs`);
+    check(`cache: keyed by the latest refresh run (${lastRun}), with hits`,
+          String(before.model_run).startsWith(`${lastRun}:`) && before.cache_hits > 0, JSON.stringify(before));
+    const [{ run_id: newRun }] = await sql(`INSERT INTO personalize.refresh_runs (started_at, status, "full", backend_pid)
+                                            VALUES (now(), 'running', false, pg_backend_pid()) RETURNING run_id`);
+    await sleep(1100);
+    await api.get(`${base}/api/complements?product_id=${prod}&n=4`);
+    const afterRun = await (await api.get(`${base}/api/stats`)).json();
+    await sql(`DELETE FROM personalize.refresh_runs WHERE run_id = $1`, [newRun]);
+    check('cache: a new refresh run empties it within a second (the next lookup is a miss)',
+          afterRun.model_run === `${newRun}:running` && afterRun.cache_misses === before.cache_misses + 1, JSON.stringify(afterRun));
     const stats = await (await api.get(`${base}/api/stats`)).json();
     check(`events: none failed (${stats.events_written} written)`, stats.events_failed === 0 && stats.events_written > 0, JSON.stringify(stats));
   } catch (e) {
