@@ -17,6 +17,12 @@
 # 13.0.5 fails ('column "field_0" has pseudo-type cstring': EXPLAIN ANALYZE
 # re-plans the worker query that returns worker_partial_agg's cstring).
 #
+# Where the time goes: the worker phase is timed alone (the same per-shard
+# partial states through run_command_on_shards, every shard at once, only
+# their sizes returned); the rest of the distributed time is the
+# coordinator's (receiving, parsing and combining the states, the final
+# function: mining, the fit's optimisation, the k-means iterations).
+#
 # The cluster start-up is test/citus/run.sh's (same settings).
 # Usage: test/bench/citus.sh [SIZE [RUNS]]   (SIZE demo or bench, default demo;
 # RUNS per query, median reported, default 3)
@@ -165,8 +171,8 @@ SQL
 
 echo "Citus $(v 0 -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'"), PostgreSQL $(v 0 -c "SHOW server_version"), coordinator + 2 workers on loopback, $(nproc) cores shared by all three; '$size' shop: $(fmt "$lines") order lines, $(fmt "$orders") orders (not cancelled), $(fmt "$customers") customers; $shards shards per table; load + distribute ${load_s%.*} s; median of $runs runs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| pillar | input | one node (ms) | distributed (ms) | distributed / one node | same answer | bytes to the coordinator (partial states, exact) | input rows as text (bytes) | states / rows |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| pillar | input | one node (ms) | distributed (ms) | distributed / one node | of which worker phase (ms) | same answer | bytes to the coordinator (partial states, exact) | input rows as text (bytes) | states / rows |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 csv=()
 for p in "${pillars[@]}"; do
     IFS='|' read -r name sql shard_table state_sql input_table input_len input <<<"$p"
@@ -174,6 +180,7 @@ for p in "${pillars[@]}"; do
     dist_sql=${sql//S./dist.}
     t_local=$(timed "$local_sql")
     t_dist=$(timed "$dist_sql")
+    t_work=$(timed "SELECT sum(result::bigint) FROM run_command_on_shards('$shard_table', \$q\$$state_sql\$q\$) WHERE success")
     same=no
     [ "$(answer "$local_sql")" = "$(answer "$dist_sql")" ] && same=yes
     sb=$(state_bytes "$shard_table" "$state_sql")
@@ -181,15 +188,15 @@ for p in "${pillars[@]}"; do
     ratio=$(echo "scale=2; $t_dist / $t_local" | bc | sed "s/^\./0./")
     bratio=$(echo "scale=3; $sb / $ib" | bc | sed "s/^\./0./")
     n=${input%% *}
-    echo "| $name | $(fmt "$n") ${input#* } | $t_local | $t_dist | $ratio | $same | $(fmt "$sb") | $(fmt "$ib") | $bratio |"
-    csv+=("$name|$n|$t_local|$t_dist|$sb")
+    echo "| $name | $(fmt "$n") ${input#* } | $t_local | $t_dist | $ratio | $t_work | $same | $(fmt "$sb") | $(fmt "$ib") | $bratio |"
+    csv+=("$name|$n|$t_local|$t_dist|$t_work|$sb")
 done
 echo
 echo "Throughput and bytes per input row (for the capacity plan in docs/distributed.md):"
 echo
-echo "| pillar | rows/s one node (one backend) | rows/s distributed (2 workers, whole machine) | state bytes per input row |"
-echo "|---|---|---|---|"
+echo "| pillar | rows/s one node (one backend) | rows/s distributed (2 workers, whole machine) | rows/s per worker in the worker phase (rows / worker phase / 2) | coordinator ms per million input rows ((distributed - worker phase) / rows) | state bytes per input row |"
+echo "|---|---|---|---|---|---|"
 for c in "${csv[@]}"; do
-    IFS='|' read -r name n tl td sb <<<"$c"
-    echo "| $name | $(fmt "$(echo "$n * 1000 / $tl" | bc)") | $(fmt "$(echo "$n * 1000 / $td" | bc)") | $(echo "scale=1; $sb / $n" | bc | sed "s/^\./0./") |"
+    IFS='|' read -r name n tl td tw sb <<<"$c"
+    echo "| $name | $(fmt "$(echo "$n * 1000 / $tl" | bc)") | $(fmt "$(echo "$n * 1000 / $td" | bc)") | $(fmt "$(echo "$n * 500 / $tw" | bc)") | $(echo "($td - $tw) * 1000000 / $n" | bc) | $(echo "scale=1; $sb / $n" | bc | sed "s/^\./0./") |"
 done
