@@ -1841,9 +1841,14 @@ COMMENT ON FUNCTION forget_customer(bigint) IS
 -- write 'my_rules'::regclass or name the argument (docs/pipeline.md).
 
 -- One customer's profile (no row: unknown customer).
+-- The serving wrappers are single-SELECT SQL functions and not STRICT, so
+-- the planner inlines them into the caller's query: a call costs what the
+-- regclass form costs (a STRICT set-returning SQL function is not inlined;
+-- a NULL argument still gives no rows, through the query or the strict
+-- function it calls).
 CREATE FUNCTION customer_profile(customer_id bigint)
     RETURNS SETOF customer_profiles
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE ROWS 1
+    LANGUAGE sql STABLE PARALLEL SAFE ROWS 1
 AS $fn$
     SELECT * FROM personalize.customer_profiles p WHERE p.customer_id = $1
 $fn$;
@@ -1861,7 +1866,7 @@ COMMENT ON FUNCTION cart_suggestions(bigint[], integer) IS 'top-k cross-sell ite
 -- "Bought together" from product_rules.
 CREATE FUNCTION product_complements(item bigint, k integer DEFAULT 10)
     RETURNS TABLE (complement bigint, confidence float8, lift float8, certainty float8)
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE ROWS 10
+    LANGUAGE sql STABLE PARALLEL SAFE ROWS 10
 AS $fn$
     SELECT * FROM personalize.product_complements('personalize.product_rules'::regclass, $1, $2)
 $fn$;

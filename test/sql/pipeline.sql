@@ -363,3 +363,11 @@ DELETE FROM personalize.offer_context_source;
 DELETE FROM personalize.refresh_state;
 DELETE FROM personalize.refresh_fingerprints;
 DROP SCHEMA pipe_shop, pipe_empty CASCADE;
+
+-- The serving wrappers are inlined into the caller's query (the regclass
+-- form is what runs), and NULL arguments give no rows.
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM personalize.product_complements(42::bigint, 5);
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM personalize.cart_suggestions(ARRAY[42]::bigint[], 5);
+SELECT (SELECT count(*) FROM personalize.customer_profile(NULL)) AS profile_null,
+       (SELECT count(*) FROM personalize.product_complements(NULL::bigint, 5)) AS complements_null_item,
+       (SELECT count(*) FROM personalize.product_complements(42::bigint, NULL)) AS complements_null_k;
