@@ -16,13 +16,15 @@ OBJS      = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 # capability (src/sql/NN_<capability>.sql, in NN order). Earlier versions'
 # install scripts and the upgrade scripts between versions ship as they are
 # (src/sql/pg_personalize--*.sql), so ALTER EXTENSION ... UPDATE works.
-# The upgrade script to this version is assembled the same way, from
+# The upgrade script to this version, src/sql/pg_personalize--0.1.0--0.2.0.sql,
+# is committed as it ships, and is the join of its parts
 # src/sql/upgrade/0.1.0--0.2.0/NN_<topic>.sql in NN order: a change adds or
-# edits its own part, so two branches do not edit one file.
-SQL_PARTS     = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
-UPGRADE_PARTS = $(sort $(wildcard src/sql/upgrade/0.1.0--0.2.0/[0-9][0-9]_*.sql))
-UPGRADE_built = $(EXTENSION)--0.1.0--$(EXTVERSION).sql
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(UPGRADE_built)
+# edits its own part (two branches do not edit one hand-written file) and
+# runs `make upgrade-script`; the build stops when the two disagree.
+SQL_PARTS      = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
+UPGRADE_PARTS  = $(sort $(wildcard src/sql/upgrade/0.1.0--0.2.0/[0-9][0-9]_*.sql))
+UPGRADE_SCRIPT = src/sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(sort $(wildcard src/sql/$(EXTENSION)--*.sql))
 
 # Every test/sql/*.sql is a test; a file that exists is a file that runs.
@@ -55,11 +57,14 @@ src/core/%.o: src/core/%.cpp | check-core-isolation
 
 # Assembled on every make (cat is instant): a new part older than the
 # assembled file would otherwise be left out.
-.PHONY: $(DATA_built)
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
+.PHONY: $(DATA_built) upgrade-script check-upgrade-script
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) | check-upgrade-script
 	cat $(SQL_PARTS) > $@
-$(UPGRADE_built): $(UPGRADE_PARTS)
-	cat $(UPGRADE_PARTS) > $@
+upgrade-script:
+	cat $(UPGRADE_PARTS) > $(UPGRADE_SCRIPT)
+check-upgrade-script:
+	@cat $(UPGRADE_PARTS) | cmp -s - $(UPGRADE_SCRIPT) || { \
+		echo "error: $(UPGRADE_SCRIPT) is not the join of src/sql/upgrade/0.1.0--0.2.0/*.sql: run make upgrade-script" >&2; exit 1; }
 
 # Rebuild objects whose headers changed (-MMD writes the .d files).
 -include $(OBJS:.o=.d)
