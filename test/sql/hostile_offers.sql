@@ -107,6 +107,14 @@ SELECT step, "check", value, result FROM personalize.explain_offer('broken', '{}
 DELETE FROM personalize.offers WHERE offer_key = 'broken';
 ALTER TABLE personalize.offers ADD CONSTRAINT offers_rule_valid CHECK (personalize.check_rule(rule));
 
+-- A customers view that holds a customer twice (a join without a key):
+-- decide_offer refuses to decide on an arbitrary one of the rows.
+CREATE VIEW hshop.customers_twice AS
+SELECT c.customer_id, c.country FROM (VALUES (1::bigint, 'GB'), (2, 'GB'), (2, 'FR')) c (customer_id, country);
+SELECT personalize.configure_offer_context('hshop.orders', 'hshop.customers_twice', currency => 'GBP');
+SELECT count(*) AS decided_once FROM personalize.decide_offer(1, '{"total": 45}', '{}', 'web');
+SELECT pg_temp.error_of($$SELECT * FROM personalize.decide_offer(2, '{"total": 45}', '{}', 'web')$$);
+
 SELECT personalize.live_cpp_objects() AS live_at_end;
 DELETE FROM personalize.offers;
 DELETE FROM personalize.offer_log;

@@ -74,8 +74,16 @@ SPIPlanPtr context_query_plan() {
 Jsonb *build_context(std::int64_t customer_id, Jsonb *cart, Jsonb *session, MemoryContext into) {
     SPIPlanPtr plan = context_query_plan();
     Datum args[3] = {Int64GetDatum(customer_id), JsonbPGetDatum(cart), JsonbPGetDatum(session)};
-    if (SPI_execute_plan(plan, args, nullptr, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+    // Two rows: the configured customers or features table holds the
+    // customer twice (a view with a join, no key); picking one would decide
+    // on an arbitrary row.
+    if (SPI_execute_plan(plan, args, nullptr, false, 2) != SPI_OK_SELECT || SPI_processed == 0)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("decide_offer: the context query returned no row")));
+    if (SPI_processed > 1)
+        ereport(ERROR, (errcode(ERRCODE_CARDINALITY_VIOLATION),
+                        errmsg("decide_offer: customer %lld has more than one row in the configured customers or "
+                               "features table", static_cast<long long>(customer_id)),
+                        errhint("customer_id must be unique in the tables configure_offer_context() named.")));
     bool isnull;
     Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
     if (isnull) ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("decide_offer: the context query returned NULL")));
