@@ -47,6 +47,11 @@ BEGIN
             format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', fn));
         RETURN NEXT 'reads reference tables on the workers: ' || fn;
     END LOOP;
+    -- The refresh's holdout check of the suggestions creates a temporary
+    -- view, which Citus would try to propagate to the workers (and warn on
+    -- every refresh that it cannot): nothing it creates is for the workers.
+    ALTER FUNCTION personalize.evaluate_suggestions(timestamptz, timestamptz) SET citus.enable_ddl_propagation = off;
+    RETURN NEXT 'creates its temporary objects on the coordinator only: personalize.evaluate_suggestions(timestamptz, timestamptz)';
     -- Per customer, co-located with the orders: a customer's decisions,
     -- cap counts and segment snapshots live on the shard of its orders.
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p

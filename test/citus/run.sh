@@ -272,23 +272,38 @@ CREATE FUNCTION public.rf(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
         WHEN 'array' THEN (SELECT coalesce(jsonb_agg(public.rf(e) ORDER BY o), '[]') FROM jsonb_array_elements(j) WITH ORDINALITY a(e, o))
         WHEN 'object' THEN (SELECT coalesce(jsonb_object_agg(k, public.rf(e)), '{}') FROM jsonb_each(j) b(k, e))
         ELSE j END $$;
+-- A double to 6 significant digits, as text (inlined: the digests below
+-- call it a million times).
+CREATE FUNCTION public.r6t(x float8) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN x = 0 OR x IN ('NaN', 'Infinity', '-Infinity') THEN x::text
+                ELSE round(x::numeric, 5 - floor(log(abs(x::numeric)))::int)::text END $$;
 -- Every output of a refresh, one digest per table (refreshed_at and the
 -- models' training time left out: they are the clock's).
 CREATE FUNCTION public.pipeline_digest() RETURNS TABLE (output text, rows bigint, digest text) LANGUAGE sql AS $$
-    SELECT 'customer_profiles', count(*), md5(string_agg(public.rf(to_jsonb(p) - 'refreshed_at' - 'expected_next_order_at'
-               || jsonb_build_object('next', extract(epoch FROM p.expected_next_order_at)))::text, ',' ORDER BY p.customer_id))
+    SELECT 'customer_profiles', count(*), md5(string_agg((p.customer_id, p.lifecycle_stage, p.signed_up_at, p.orders,
+               p.first_order_at, p.last_order_at, public.r6t(p.days_since_last_order), p.frequency, public.r6t(p.recency),
+               public.r6t(p.age), public.r6t(p.monetary), public.r6t(p.total), p.r, p.f, p.m, p.segment, p.previous_segment,
+               p.cluster, public.r6t(p.p_alive), public.r6t(p.churn_risk), public.r6t(p.expected_orders_30d),
+               public.r6t(p.expected_orders_90d), public.r6t(p.expected_orders_365d), public.r6t(p.clv),
+               public.r6t(p.clv_lower), public.r6t(p.clv_upper),
+               public.r6t(extract(epoch FROM p.expected_next_order_at)::float8), p.as_of)::text, ',' ORDER BY p.customer_id))
     FROM personalize.customer_profiles p
     UNION ALL
-    SELECT 'purchase_history', count(*), md5(string_agg(to_jsonb(h)::text, ',' ORDER BY h.customer_id, h.item_id))
+    SELECT 'purchase_history', count(*), md5(string_agg(h::text, ',' ORDER BY h.customer_id, h.item_id))
     FROM personalize.purchase_history h
     UNION ALL
-    SELECT 'product_rules', count(*), md5(string_agg(public.rf(to_jsonb(r))::text, ',' ORDER BY r.antecedent, r.consequent))
+    SELECT 'product_rules', count(*), md5(string_agg((r.antecedent, r.consequent, r.count, public.r6t(r.antecedent_support),
+               public.r6t(r.consequent_support), public.r6t(r.support), public.r6t(r.confidence), public.r6t(r.lift),
+               public.r6t(r.leverage), public.r6t(r.conviction), public.r6t(r.jaccard), public.r6t(r.certainty),
+               public.r6t(r.kulczynski), public.r6t(r.zhangs_metric))::text, ',' ORDER BY r.antecedent, r.consequent))
     FROM personalize.product_rules r
     UNION ALL
-    SELECT 'item_similarities', count(*), md5(string_agg(public.rf(to_jsonb(s))::text, ',' ORDER BY s.item, s.neighbour))
+    SELECT 'item_similarities', count(*), md5(string_agg((s.item, s.neighbour, public.r6t(s.score), s.together)::text, ','
+                                                         ORDER BY s.item, s.neighbour))
     FROM personalize.item_similarities s
     UNION ALL
-    SELECT 'popular_items', count(*), md5(string_agg(public.rf(to_jsonb(i))::text, ',' ORDER BY i.segment NULLS FIRST, i.item_id))
+    SELECT 'popular_items', count(*), md5(string_agg((i.segment, i.item_id, public.r6t(i.score), i.buyers)::text, ','
+                                                     ORDER BY i.segment NULLS FIRST, i.item_id))
     FROM personalize.popular_items i
     UNION ALL
     SELECT 'models', count(*), md5(string_agg(public.rf(to_jsonb(m) - 'trained_at')::text, ',' ORDER BY m.name))
@@ -302,7 +317,7 @@ CREATE FUNCTION public.serving_digest(customer bigint, item bigint) RETURNS text
         (SELECT public.rf(jsonb_agg(to_jsonb(x)))::text FROM personalize.product_complements(item, 5) x))) $$;
 SQL
 )
-v 0 -c "CREATE DATABASE single" >/dev/null
+v 0 -c "SET client_min_messages = warning" -c "CREATE DATABASE single" >/dev/null
 qs() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${ports[0]}" -U postgres -d single "$@"; }
 q 0 >"$work/pipeline.log" 2>&1 <<SQL || bad "pipeline: cluster setup failed: $(grep -m2 ERROR "$work/pipeline.log")"
 $pipeline_sql
@@ -338,6 +353,12 @@ refresh() {  # client, full; prints the stages or the error
 }
 decide() { "$1" -At -c "SELECT coalesce(string_agg(offer_key, ','), '-') FROM personalize.decide_offer($pipe_customer, channel => 'email')" 2>&1; }
 digests() { "$1" -At -c "SELECT output || ' ' || rows || ' ' || digest FROM public.pipeline_digest() ORDER BY output" 2>&1; }
+seconds() {  # the stages' seconds of the last refresh
+    "$1" -At -c "SELECT string_agg((s ->> 'stage') || ' ' || round((s ->> 'seconds')::numeric, 1), ', ' ORDER BY o)
+                        || '; in all ' || round(extract(epoch FROM min(r.finished_at - r.started_at))::numeric, 1)
+                 FROM (SELECT stages, started_at, finished_at FROM personalize.refresh_runs ORDER BY started_at DESC LIMIT 1) r,
+                      jsonb_array_elements(r.stages) WITH ORDINALITY AS x(s, o)" 2>&1
+}
 serving() { "$1" -At -c "SELECT public.serving_digest($pipe_customer, $pipe_item)" 2>&1; }
 qc() { q 0 "$@"; }
 compare_digests() {  # what
@@ -358,7 +379,7 @@ single_decision=$(decide qs)
 if grep -q ERROR <<<"$configured$single_stages$single_digests$single_serving$single_decision"; then
     bad "pipeline on one node: ${configured:0:100} ${single_stages:0:200} ${single_digests:0:100} ${single_serving:0:100} ${single_decision:0:100}"
 else
-    ok "pipeline on one node (database single): $single_stages; customer $pipe_customer is offered $single_decision"
+    ok "pipeline on one node (database single): $single_stages (seconds: $(seconds qs)); customer $pipe_customer is offered $single_decision"
     for lines in dist.order_lines dist.order_lines_by_customer; do
         configured=$(configure qc dist.orders "$lines" dist.customers dist.products dist.sessions)
         stages=$(refresh qc true)
@@ -367,7 +388,7 @@ else
             continue
         fi
         if [ "$stages" = "$single_stages" ]; then
-            ok "refresh(full => true) on the cluster (order lines $lines): the rows of one node's stages"
+            ok "refresh(full => true) on the cluster (order lines $lines): the rows of one node's stages (seconds: $(seconds qc))"
         else
             bad "refresh(full => true) on the cluster (order lines $lines): $stages; one node: $single_stages"
         fi
