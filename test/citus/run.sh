@@ -439,5 +439,20 @@ else
     bad "frequency cap under concurrency: first ${first_out:0:100}, second ${second:0:100} after ${waited:0:4} s, offer_log rows ${cap_logged:0:100}"
 fi
 
+# forget_customer on the cluster: the customer's rows go from the local
+# outputs and from the distributed offer_log and segment_history, and the
+# next refresh (incremental) leaves them out.
+forgot=$(v 0 -c "SET client_min_messages = warning" -c "SELECT string_agg(erased_from || ' ' || rows, ', ') FROM personalize.forget_customer($capped)" 2>&1)
+stages=$(refresh qc false)
+left=$(v 0 -c "SELECT (SELECT count(*) FROM personalize.customer_profiles WHERE customer_id = $capped)
+                    + (SELECT count(*) FROM personalize.offer_log WHERE customer_id = $capped)
+                    + (SELECT count(*) FROM personalize.segment_history WHERE customer_id = $capped)" 2>&1)
+profiles=$(v 0 -c "SELECT count(*) FROM personalize.customer_profiles" 2>&1)
+if ! grep -q ERROR <<<"$forgot$stages" && [ "$left" = 0 ] && [ "$profiles" = 9999 ]; then
+    ok "forget_customer($capped) on the cluster: $forgot; the next refresh leaves them out (9999 profiles)"
+else
+    bad "forget_customer($capped) on the cluster: ${forgot:0:200} ${stages:0:200}; rows left $left, profiles $profiles"
+fi
+
 echo "citus: $pass passed, $fail failed"
 [ "$fail" = 0 ]
