@@ -423,6 +423,21 @@ else
     else
         compare_digests "incremental refresh on the cluster, no order changed (seconds: $(seconds qc))"
     fi
+    # A new order, on both: the incremental refresh recomputes that customer
+    # (on the cluster from the new copy) and still gives one node's models.
+    new_order=$(v 0 -c "SELECT max(order_id) + 1 FROM dist.orders")
+    add_order="INSERT INTO %s.orders VALUES ($new_order, $pipe_customer, '2025-12-30 12:00+00', 'completed', 42.50, 1)"
+    add_line="SELECT $new_order, 1, $pipe_item, 1, 42.50, 42.50"
+    added=$(qs -At -c "$(printf "$add_order" shop)" -c "INSERT INTO shop.order_lines $add_line" 2>&1;
+            v 0 -c "$(printf "$add_order" dist)" -c "INSERT INTO dist.order_lines_by_customer $add_line, $pipe_customer" 2>&1)
+    single_stages=$(refresh qs false)
+    single_digests=$(digests qs)
+    stages=$(refresh qc false)
+    if grep -q ERROR <<<"$added$single_stages$stages"; then
+        bad "incremental refresh after a new order: ${added:0:200} ${single_stages:0:200} ${stages:0:200}"
+    else
+        compare_digests "incremental refresh on the cluster after a new order of customer $pipe_customer (seconds: $(seconds qc))"
+    fi
 fi
 
 # Frequency caps hold cluster-wide under concurrency: two sessions on the
