@@ -418,6 +418,8 @@ BEGIN
     END IF;
     IF checked THEN
         PERFORM personalize.check_shop_tables(fn, t);
+    ELSIF fn = 'refresh' AND current_setting('pg_personalize.refresh_copies', true) <> '' THEN
+        t := personalize.citus_refresh_tables(t);  -- Citus: the refresh's copies (98_citus.sql)
     END IF;
     RETURN t;
 END
@@ -1591,6 +1593,7 @@ BEGIN
         END IF;
         PERFORM set_config('TimeZone', personalize.shop_setting('time_zone'), true);
         PERFORM set_config('personalize.memory_limit', personalize.shop_setting('memory_limit'), true);
+        PERFORM personalize.citus_refresh_copies(tables);  -- Citus only (98_citus.sql)
         as_of := personalize.refresh_as_of();
         -- The incremental stages read the mode (refresh_changes) and take
         -- the orders' fingerprints anew in each refresh.

@@ -47,6 +47,11 @@ BEGIN
             format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', fn));
         RETURN NEXT 'reads reference tables on the workers: ' || fn;
     END LOOP;
+    -- The refresh's holdout check of the suggestions creates a temporary
+    -- view, which Citus would try to propagate to the workers (and warn on
+    -- every refresh that it cannot): nothing it creates is for the workers.
+    ALTER FUNCTION personalize.evaluate_suggestions(timestamptz, timestamptz) SET citus.enable_ddl_propagation = off;
+    RETURN NEXT 'creates its temporary objects on the coordinator only: personalize.evaluate_suggestions(timestamptz, timestamptz)';
     -- Per customer, co-located with the orders: a customer's decisions,
     -- cap counts and segment snapshots live on the shard of its orders.
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p
@@ -68,3 +73,116 @@ END
 $fn$;
 COMMENT ON FUNCTION citus_setup(regclass) IS
     'on a Citus cluster: offers, segment rules and the offer context source become reference tables (read on the workers by eligible_offers, explain_offer, segment), offer_log, offer_customer_lock and segment_history are distributed by customer_id (co-located with orders)';
+
+-- The pipeline on distributed shop tables (docs/distributed.md). refresh()'s
+-- queries join the shop's tables with the extension's own local tables
+-- (forgotten_customers, the stages' temporary tables, customer_profiles),
+-- which Citus refuses ("direct joins between distributed and local tables
+-- are not supported"). So on a Citus coordinator, each configured table that
+-- is a Citus table (or a view reading one) is read once, at the start of the
+-- refresh, into a temporary table of the columns the pipeline uses (one
+-- distributed read Citus runs on every shard), and the stages read that
+-- copy (configured_shop('refresh')). One server: nothing happens.
+
+-- Internal: true when rel is a Citus table (distributed, reference or
+-- Citus-managed local) or a view that reads one, at any depth.
+CREATE FUNCTION citus_backed(rel regclass)
+    RETURNS boolean
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF rel IS NULL OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (
+        WITH RECURSIVE r(oid) AS (
+            SELECT rel::oid
+            UNION
+            SELECT d.refobjid FROM r
+            JOIN pg_catalog.pg_rewrite w ON w.ev_class = r.oid
+            JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = w.oid
+                                       AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid <> r.oid)
+        SELECT 1 FROM r JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid = r.oid);
+END
+$fn$;
+COMMENT ON FUNCTION citus_backed(regclass) IS 'internal: true for a Citus table or a view reading one';
+
+-- Internal (refresh_run, before as_of is taken): the temporary copies of
+-- the Citus-backed configured tables, the columns of configure_shop's
+-- checks only, the orders only those of the completed statuses. Records
+-- the copied tables in pg_personalize.refresh_copies (transaction-local,
+-- rolled back with a failed refresh) for configured_shop('refresh').
+CREATE FUNCTION citus_refresh_copies(t personalize.shop_tables)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    name text;
+    rel regclass;
+    cols text;
+    copied text[] := '{}';
+    wanted constant jsonb := '{"orders": ["order_id", "customer_id", "ordered_at", "status", "total"],
+                               "order_lines": ["order_id", "product_id"],
+                               "customers": ["customer_id", "signed_up_at"],
+                               "products": ["product_id", "category", "rebuyable"],
+                               "sessions": ["customer_id", "started_at", "ended_at", "pages_viewed", "items_in_cart",
+                                            "cart_value", "exit_intent", "converted"]}';
+BEGIN
+    PERFORM set_config('pg_personalize.refresh_copies', '', true);
+    PERFORM personalize.drop_temp_tables(ARRAY['personalize_shop_orders', 'personalize_shop_order_lines',
+        'personalize_shop_customers', 'personalize_shop_products', 'personalize_shop_sessions']);
+    FOREACH name IN ARRAY ARRAY['orders', 'order_lines', 'customers', 'products', 'sessions'] LOOP
+        rel := CASE name WHEN 'orders' THEN t.orders WHEN 'order_lines' THEN t.order_lines
+                         WHEN 'customers' THEN t.customers WHEN 'products' THEN t.products ELSE t.sessions END;
+        IF NOT personalize.citus_backed(rel) THEN
+            CONTINUE;
+        END IF;
+        SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO cols
+        FROM pg_attribute a
+        WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+          AND a.attname::text IN (SELECT jsonb_array_elements_text(wanted -> name));
+        EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS SELECT %s FROM %s x %s',
+                       'personalize_shop_' || name, cols, rel,
+                       CASE WHEN name = 'orders'
+                            THEN format('WHERE x.status = ANY (%L::text[]) AND x.customer_id IS NOT NULL',
+                                        personalize.shop_setting('completed_statuses'))
+                            ELSE '' END);
+        EXECUTE format('ANALYZE pg_temp.%I', 'personalize_shop_' || name);
+        copied := copied || name;
+    END LOOP;
+    PERFORM set_config('pg_personalize.refresh_copies', array_to_string(copied, ','), true);
+END
+$fn$;
+COMMENT ON FUNCTION citus_refresh_copies(personalize.shop_tables) IS
+    'internal: on a Citus coordinator, reads the Citus-backed shop tables once into temporary tables for a refresh';
+
+-- Internal (configured_shop('refresh')): the configured tables with the
+-- refresh's temporary copies in place of the Citus-backed ones.
+CREATE FUNCTION citus_refresh_tables(t personalize.shop_tables)
+    RETURNS personalize.shop_tables
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    copied text[] := string_to_array(current_setting('pg_personalize.refresh_copies', true), ',');
+BEGIN
+    IF 'orders' = ANY (copied) THEN t.orders := coalesce(to_regclass('pg_temp.personalize_shop_orders'), t.orders); END IF;
+    IF 'order_lines' = ANY (copied) THEN
+        t.order_lines := coalesce(to_regclass('pg_temp.personalize_shop_order_lines'), t.order_lines);
+    END IF;
+    IF 'customers' = ANY (copied) THEN
+        t.customers := coalesce(to_regclass('pg_temp.personalize_shop_customers'), t.customers);
+    END IF;
+    IF 'products' = ANY (copied) THEN
+        t.products := coalesce(to_regclass('pg_temp.personalize_shop_products'), t.products);
+    END IF;
+    IF 'sessions' = ANY (copied) THEN
+        t.sessions := coalesce(to_regclass('pg_temp.personalize_shop_sessions'), t.sessions);
+    END IF;
+    RETURN t;
+END
+$fn$;
+COMMENT ON FUNCTION citus_refresh_tables(personalize.shop_tables) IS
+    'internal: the configured tables with a refresh''s temporary copies of the Citus-backed ones';

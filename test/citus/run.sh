@@ -228,10 +228,17 @@ else
     ok "citus_setup('dist.orders'): $setup"
 fi
 after=$(eligible dist)
-if [ "$after" = "$local_offers" ]; then
-    ok "eligible_offers per row of a distributed table = local ($local_offers; before citus_setup: ${before:0:40})"
+# Before the setup the workers' offers are empty local copies: refused,
+# naming citus_setup(), rather than an empty answer.
+if grep -q "citus_setup() has not run" <<<"$before"; then
+    ok "eligible_offers per row of a distributed table before citus_setup(): refused ($(grep -m1 -o 'ERROR: .*' <<<"$before" | cut -c1-110))"
 else
-    bad "eligible_offers per row of a distributed table: local $local_offers, distributed ${after:0:200} (before citus_setup: ${before:0:60})"
+    bad "eligible_offers per row of a distributed table before citus_setup(): ${before:0:200}"
+fi
+if [ "$after" = "$local_offers" ]; then
+    ok "eligible_offers per row of a distributed table = local ($local_offers)"
+else
+    bad "eligible_offers per row of a distributed table: local $local_offers, distributed ${after:0:200}"
 fi
 customer=$(v 0 -c "SELECT customer_id FROM shop.contexts WHERE (context->'customer'->>'orders')::int = 1 ORDER BY customer_id LIMIT 1")
 decided=$(v 0 -c "SELECT string_agg(offer_key, ',') FROM personalize.decide_offer($customer, channel => 'email')" 2>&1)
@@ -246,6 +253,234 @@ if grep -q "decide_offer cannot run on a Citus worker" <<<"$per_row"; then
     ok "decide_offer per row of a distributed table: refused (${per_row:0:80})"
 else
     bad "decide_offer per row of a distributed table: ${per_row:0:200}"
+fi
+
+# The pipeline on the cluster (issue 14, item 6): configure_shop over the
+# distributed shop, refresh() and the serving calls on the coordinator give
+# what the same data gives on one node (database "single" of the
+# coordinator: no Citus there, the demo shop loaded again from the same
+# seed, the same offers): every output table compared row by row (ids and
+# counts exactly, other numbers to 6 significant digits), for order lines
+# distributed by order_id and, co-located with the orders, by customer_id
+# (with the orders through a view that renames a column).
+pipeline_sql=$(cat <<'SQL'
+SET client_min_messages = warning;
+-- Numbers that are not integers to 6 significant digits, the rest exactly.
+CREATE FUNCTION public.rf(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE jsonb_typeof(j)
+        WHEN 'number' THEN CASE WHEN j::text::numeric = trunc(j::text::numeric) THEN j
+                                ELSE to_jsonb(round(j::text::numeric, 5 - floor(log(abs(j::text::numeric)))::int)) END
+        WHEN 'array' THEN (SELECT coalesce(jsonb_agg(public.rf(e) ORDER BY o), '[]') FROM jsonb_array_elements(j) WITH ORDINALITY a(e, o))
+        WHEN 'object' THEN (SELECT coalesce(jsonb_object_agg(k, public.rf(e)), '{}') FROM jsonb_each(j) b(k, e))
+        ELSE j END $$;
+-- A double to 6 significant digits, as text (inlined: the digests below
+-- call it a million times).
+CREATE FUNCTION public.r6t(x float8) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN x = 0 OR x IN ('NaN', 'Infinity', '-Infinity') THEN x::text
+                ELSE round(x::numeric, 5 - floor(log(abs(x::numeric)))::int)::text END $$;
+-- Every output of a refresh, one digest per table (refreshed_at and the
+-- models' training time left out: they are the clock's).
+CREATE FUNCTION public.pipeline_digest() RETURNS TABLE (output text, rows bigint, digest text) LANGUAGE sql AS $$
+    SELECT 'customer_profiles', count(*), md5(string_agg((p.customer_id, p.lifecycle_stage, p.signed_up_at, p.orders,
+               p.first_order_at, p.last_order_at, public.r6t(p.days_since_last_order), p.frequency, public.r6t(p.recency),
+               public.r6t(p.age), public.r6t(p.monetary), public.r6t(p.total), p.r, p.f, p.m, p.segment, p.previous_segment,
+               p.cluster, public.r6t(p.p_alive), public.r6t(p.churn_risk), public.r6t(p.expected_orders_30d),
+               public.r6t(p.expected_orders_90d), public.r6t(p.expected_orders_365d), public.r6t(p.clv),
+               public.r6t(p.clv_lower), public.r6t(p.clv_upper),
+               public.r6t(extract(epoch FROM p.expected_next_order_at)::float8), p.as_of)::text, ',' ORDER BY p.customer_id))
+    FROM personalize.customer_profiles p
+    UNION ALL
+    SELECT 'purchase_history', count(*), md5(string_agg(h::text, ',' ORDER BY h.customer_id, h.item_id))
+    FROM personalize.purchase_history h
+    UNION ALL
+    SELECT 'product_rules', count(*), md5(string_agg((r.antecedent, r.consequent, r.count, public.r6t(r.antecedent_support),
+               public.r6t(r.consequent_support), public.r6t(r.support), public.r6t(r.confidence), public.r6t(r.lift),
+               public.r6t(r.leverage), public.r6t(r.conviction), public.r6t(r.jaccard), public.r6t(r.certainty),
+               public.r6t(r.kulczynski), public.r6t(r.zhangs_metric))::text, ',' ORDER BY r.antecedent, r.consequent))
+    FROM personalize.product_rules r
+    UNION ALL
+    SELECT 'item_similarities', count(*), md5(string_agg((s.item, s.neighbour, public.r6t(s.score), s.together)::text, ','
+                                                         ORDER BY s.item, s.neighbour))
+    FROM personalize.item_similarities s
+    UNION ALL
+    SELECT 'popular_items', count(*), md5(string_agg((i.segment, i.item_id, public.r6t(i.score), i.buyers)::text, ','
+                                                     ORDER BY i.segment NULLS FIRST, i.item_id))
+    FROM personalize.popular_items i
+    UNION ALL
+    SELECT 'models', count(*), md5(string_agg(public.rf(to_jsonb(m) - 'trained_at')::text, ',' ORDER BY m.name))
+    FROM personalize.models m $$;
+-- The serving calls for one customer and one item.
+CREATE FUNCTION public.serving_digest(customer bigint, item bigint) RETURNS text LANGUAGE sql AS $$
+    SELECT md5(concat_ws('|',
+        (SELECT public.rf(to_jsonb(p) - 'refreshed_at' - 'expected_next_order_at')::text FROM personalize.customer_profile(customer) p),
+        (SELECT public.rf(jsonb_agg(to_jsonb(x)))::text FROM personalize.cart_suggestions(ARRAY[item], 5) x),
+        (SELECT public.rf(jsonb_agg(to_jsonb(x)))::text FROM personalize.suggestions(customer, 5) x),
+        (SELECT public.rf(jsonb_agg(to_jsonb(x)))::text FROM personalize.product_complements(item, 5) x))) $$;
+SQL
+)
+v 0 -c "SET client_min_messages = warning" -c "CREATE DATABASE single" >/dev/null
+qs() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "${ports[0]}" -U postgres -d single "$@"; }
+q 0 >"$work/pipeline.log" 2>&1 <<SQL || bad "pipeline: cluster setup failed: $(grep -m2 ERROR "$work/pipeline.log")"
+$pipeline_sql
+-- Sessions by session_id (an anonymous session has no customer_id, and a
+-- distribution column may not be NULL); order lines with the customer_id of
+-- their order, co-located with the orders.
+CREATE TABLE dist.sessions (LIKE shop.sessions);
+SELECT create_distributed_table('dist.sessions', 'session_id');
+INSERT INTO dist.sessions SELECT * FROM shop.sessions;
+CREATE TABLE dist.order_lines_by_customer AS
+SELECT l.*, o.customer_id FROM shop.order_lines l JOIN shop.orders o USING (order_id) WITH NO DATA;
+SELECT create_distributed_table('dist.order_lines_by_customer', 'customer_id', colocate_with => 'dist.customers');
+INSERT INTO dist.order_lines_by_customer SELECT l.*, o.customer_id FROM shop.order_lines l JOIN shop.orders o USING (order_id);
+-- A view renaming a distributed table's columns is read like the table.
+CREATE VIEW dist.orders_view AS SELECT order_id AS id, * FROM dist.orders;
+SQL
+qs >"$work/single.log" 2>&1 <<SQL || bad "pipeline: one-node setup failed: $(grep -m2 ERROR "$work/single.log")"
+CREATE EXTENSION pg_personalize;
+$pipeline_sql
+SELECT count(*) FROM personalize.load_demo_shop('shop', 'demo', 42);
+INSERT INTO personalize.offers (offer_key, description, rule, percent_off, channels, priority) VALUES
+    ('loyal', '5% for a regular', 'customer.orders >= 5', 5, '{email,web}', 10),
+    ('second_order', '10% for a second order', 'customer.orders = 1', 10, '{email}', 20);
+SQL
+pipe_customer=$(v 0 -c "SELECT customer_id FROM shop.orders WHERE status = 'completed' GROUP BY 1 HAVING count(*) >= 5 ORDER BY 1 LIMIT 1")
+pipe_item=$(v 0 -c "SELECT product_id FROM shop.order_lines GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+configure() {  # client, orders, order_lines, customers, products, sessions
+    local c=$1; shift
+    "$c" -At -c "SET client_min_messages = warning" -c "SELECT count(*) FROM personalize.configure_shop('$1', '$2', '$3', '$4', '$5',
+        settings => '{\"as_of\": \"2026-01-01 00:00:00+00\"}')" 2>&1
+}
+refresh() {  # client, full; prints the stages or the error
+    "$1" -At -c "SET client_min_messages = warning" -c "SELECT string_agg(stage || '=' || rows, ' ' ORDER BY ordinality)
+        FROM personalize.refresh(full => $2) WITH ORDINALITY" 2>&1
+}
+decide() { "$1" -At -c "SELECT coalesce(string_agg(offer_key, ','), '-') FROM personalize.decide_offer($pipe_customer, channel => 'email')" 2>&1; }
+digests() { "$1" -At -c "SELECT output || ' ' || rows || ' ' || digest FROM public.pipeline_digest() ORDER BY output" 2>&1; }
+seconds() {  # the stages' seconds of the last refresh
+    "$1" -At -c "SELECT string_agg((s ->> 'stage') || ' ' || round((s ->> 'seconds')::numeric, 1), ', ' ORDER BY o)
+                        || '; in all ' || round(extract(epoch FROM min(r.finished_at - r.started_at))::numeric, 1)
+                 FROM (SELECT stages, started_at, finished_at FROM personalize.refresh_runs ORDER BY started_at DESC LIMIT 1) r,
+                      jsonb_array_elements(r.stages) WITH ORDINALITY AS x(s, o)" 2>&1
+}
+serving() { "$1" -At -c "SELECT public.serving_digest($pipe_customer, $pipe_item)" 2>&1; }
+qc() { q 0 "$@"; }
+compare_digests() {  # what
+    local got differ
+    got=$(digests qc)
+    differ=$(diff <(echo "$single_digests") <(echo "$got") | grep '^>' | cut -c3- | cut -d' ' -f1,2 | tr '\n' ' ')
+    if [ -z "$differ" ] && [ "$got" = "$single_digests" ]; then
+        ok "pipeline $1: every output equals one node's ($(cut -d' ' -f1,2 <<<"$got" | tr '\n' ',' | sed 's/,$//; s/,/, /g') rows)"
+    else
+        bad "pipeline $1: outputs differ from one node's: ${differ:0:200} (one node: $(cut -d' ' -f1,2 <<<"$single_digests" | tr '\n' ' '))"
+    fi
+}
+configured=$(configure qs shop.orders shop.order_lines shop.customers shop.products shop.sessions)
+single_stages=$(refresh qs true)
+single_digests=$(digests qs)
+single_serving=$(serving qs)
+single_decision=$(decide qs)
+if grep -q ERROR <<<"$configured$single_stages$single_digests$single_serving$single_decision"; then
+    bad "pipeline on one node: ${configured:0:100} ${single_stages:0:200} ${single_digests:0:100} ${single_serving:0:100} ${single_decision:0:100}"
+else
+    ok "pipeline on one node (database single): $single_stages (seconds: $(seconds qs)); customer $pipe_customer is offered $single_decision"
+    backed=$(v 0 -c "SELECT string_agg(t || ' ' || personalize.citus_backed(t::regclass), ', ')
+                     FROM unnest(ARRAY['dist.orders', 'dist.orders_view', 'dist.products', 'shop.orders']) t" 2>&1)
+    if [ "$backed" = "dist.orders true, dist.orders_view true, dist.products true, shop.orders false" ]; then
+        ok "citus_backed: Citus tables and a view on one are copied by a refresh, local tables are not ($backed)"
+    else
+        bad "citus_backed: ${backed:0:200}"
+    fi
+    for pair in "dist.orders dist.order_lines" "dist.orders_view dist.order_lines_by_customer"; do
+        read -r orders lines <<<"$pair"
+        configured=$(configure qc "$orders" "$lines" dist.customers dist.products dist.sessions)
+        stages=$(refresh qc true)
+        if grep -q ERROR <<<"$configured$stages"; then
+            bad "pipeline on the cluster ($orders, $lines): ${configured:0:200} ${stages:0:400}"
+            continue
+        fi
+        if [ "$stages" = "$single_stages" ]; then
+            ok "refresh(full => true) on the cluster ($orders, $lines): the rows of one node's stages (seconds: $(seconds qc))"
+        else
+            bad "refresh(full => true) on the cluster ($orders, $lines): $stages; one node: $single_stages"
+        fi
+        compare_digests "on the cluster ($orders, $lines)"
+    done
+    got=$(serving qc)
+    if [ "$got" = "$single_serving" ]; then
+        ok "serving on the coordinator: customer_profile, cart_suggestions, suggestions, product_complements = one node's (customer $pipe_customer, item $pipe_item)"
+    else
+        bad "serving on the coordinator: ${got:0:200}, one node ${single_serving:0:60}"
+    fi
+    got=$(decide qc)
+    if [ "$got" = "$single_decision" ] && [ "$got" != "-" ]; then
+        ok "decide_offer on the coordinator from the cluster's profiles: $got, as on one node"
+    else
+        bad "decide_offer on the coordinator from the cluster's profiles: ${got:0:200}; one node: $single_decision"
+    fi
+    stages=$(refresh qc false)
+    if grep -q ERROR <<<"$stages"; then
+        bad "incremental refresh on the cluster: ${stages:0:300}"
+    else
+        compare_digests "incremental refresh on the cluster, no order changed (seconds: $(seconds qc))"
+    fi
+    # A new order, on both: the incremental refresh recomputes that customer
+    # (on the cluster from the new copy) and still gives one node's models.
+    new_order=$(v 0 -c "SELECT max(order_id) + 1 FROM dist.orders")
+    add_order="INSERT INTO %s.orders VALUES ($new_order, $pipe_customer, '2025-12-30 12:00+00', 'completed', 42.50, 1)"
+    add_line="SELECT $new_order, 1, $pipe_item, 1, 42.50, 42.50"
+    added=$(qs -At -c "$(printf "$add_order" shop)" -c "INSERT INTO shop.order_lines $add_line" 2>&1;
+            v 0 -c "$(printf "$add_order" dist)" -c "INSERT INTO dist.order_lines_by_customer $add_line, $pipe_customer" 2>&1)
+    single_stages=$(refresh qs false)
+    single_digests=$(digests qs)
+    stages=$(refresh qc false)
+    if grep -q ERROR <<<"$added$single_stages$stages"; then
+        bad "incremental refresh after a new order: ${added:0:200} ${single_stages:0:200} ${stages:0:200}"
+    else
+        compare_digests "incremental refresh on the cluster after a new order of customer $pipe_customer (seconds: $(seconds qc))"
+    fi
+fi
+
+# Frequency caps hold cluster-wide under concurrency: two sessions on the
+# coordinator decide for the same customer at once an offer capped at once
+# in 30 days. The first holds its transaction open; the second waits for
+# the customer's row of offer_customer_lock (on the customer's shard) and
+# then counts the first one's decision: one offer, logged once.
+v 0 -c "INSERT INTO personalize.offers (offer_key, description, rule, percent_off, channels, priority, cap_count, cap_interval)
+        VALUES ('capped_sms', 'once a month by text', 'customer.orders >= 0', 5, '{sms}', 1, 1, '30 days')" >/dev/null 2>&1 ||
+    bad "caps: could not add the capped offer"
+capped=$(v 0 -c "SELECT customer_id FROM shop.customers ORDER BY customer_id DESC LIMIT 1")
+(PGAPPNAME=cap_first v 0 -c "BEGIN" -c "SELECT coalesce(string_agg(offer_key, ','), '-') FROM personalize.decide_offer($capped, channel => 'sms')" \
+      -c "SELECT pg_sleep(2)" -c "COMMIT" >"$work/cap_first.out" 2>&1) &
+first=$!
+for _ in $(seq 100); do  # until the first has decided and sleeps in its transaction
+    [ "$(v 0 -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cap_first' AND wait_event = 'PgSleep'")" = 1 ] && break
+    sleep 0.1
+done
+t0=$(date +%s.%N)
+second=$(v 0 -c "SELECT coalesce(string_agg(offer_key, ','), '-') FROM personalize.decide_offer($capped, channel => 'sms')" 2>&1)
+waited=$(echo "$(date +%s.%N) - $t0" | bc)
+wait "$first"
+first_out=$(grep -v '^$' "$work/cap_first.out" | head -1)
+cap_logged=$(v 0 -c "SELECT count(*) FROM personalize.offer_log WHERE customer_id = $capped AND offer_key = 'capped_sms'" 2>&1)
+if [ "$first_out" = "capped_sms" ] && [ "$second" = "-" ] && [ "$cap_logged" = 1 ] && [ "$(echo "$waited > 0.5" | bc)" = 1 ]; then
+    ok "frequency cap under concurrency on the coordinator: the first session gets capped_sms, the second waits ${waited:0:4} s for it and gets none; logged once"
+else
+    bad "frequency cap under concurrency: first ${first_out:0:100}, second ${second:0:100} after ${waited:0:4} s, offer_log rows ${cap_logged:0:100}"
+fi
+
+# forget_customer on the cluster: the customer's rows go from the local
+# outputs and from the distributed offer_log and segment_history, and the
+# next refresh (incremental) leaves them out.
+forgot=$(v 0 -c "SET client_min_messages = warning" -c "SELECT string_agg(erased_from || ' ' || rows, ', ') FROM personalize.forget_customer($capped)" 2>&1)
+stages=$(refresh qc false)
+left=$(v 0 -c "SELECT (SELECT count(*) FROM personalize.customer_profiles WHERE customer_id = $capped)
+                    + (SELECT count(*) FROM personalize.offer_log WHERE customer_id = $capped)
+                    + (SELECT count(*) FROM personalize.segment_history WHERE customer_id = $capped)" 2>&1)
+profiles=$(v 0 -c "SELECT count(*) FROM personalize.customer_profiles" 2>&1)
+if ! grep -q ERROR <<<"$forgot$stages" && [ "$left" = 0 ] && [ "$profiles" = 9999 ]; then
+    ok "forget_customer($capped) on the cluster: $forgot; the next refresh leaves them out (9999 profiles)"
+else
+    bad "forget_customer($capped) on the cluster: ${forgot:0:200} ${stages:0:200}; rows left $left, profiles $profiles"
 fi
 
 echo "citus: $pass passed, $fail failed"

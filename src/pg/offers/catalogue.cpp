@@ -8,6 +8,7 @@
 extern "C" {
 #include "executor/spi.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/array.h"
 }
 
@@ -108,8 +109,35 @@ void read_row(HeapTuple tuple, TupleDesc desc, MemoryContext context, OfferRow &
 
 }  // namespace
 
+// On a Citus worker (the connections Citus opens there are named
+// "citus_internal gpid=..."), per row of a distributed table: the offers are
+// this node's copy, the coordinator's only once citus_setup() made the table
+// a reference table (the workers see that in their synced metadata). Before
+// it the copy is empty and every answer would silently be "no offer".
+static void refuse_unset_citus_worker() {
+    if (application_name == nullptr || std::strncmp(application_name, "citus_internal gpid=", 20) != 0) return;
+    if (SPI_execute("SELECT to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", true, 1) != SPI_OK_SELECT ||
+        SPI_processed != 1)
+        return;
+    bool isnull = false;
+    if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))) return;
+    if (SPI_execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition p "
+                    "WHERE p.logicalrelid = 'personalize.offers'::pg_catalog.regclass)",
+                    true, 1) != SPI_OK_SELECT ||
+        SPI_processed != 1)
+        return;
+    if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull))) return;
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("the offers on this Citus worker are not the coordinator's: personalize.citus_setup() has not run"),
+                    errdetail("eligible_offers and explain_offer ran on a worker (per row of a distributed table), "
+                              "where personalize.offers is a local, empty copy."),
+                    errhint("On the coordinator, run SELECT * FROM personalize.citus_setup('orders') once "
+                            "(docs/distributed.md).")));
+}
+
 OfferCatalogue load_offers(MemoryContext context, const char *offer_key) {
     int ret;
+    refuse_unset_citus_worker();
     if (offer_key == nullptr) {
         SPIPlanPtr plan = kept_plan(all_active_plan,
                                     psprintf("%s WHERE o.active ORDER BY o.priority, o.offer_key", kColumns), 0, nullptr);
