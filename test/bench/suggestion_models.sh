@@ -7,7 +7,8 @@
 # catalogue cut by item id) and one customer's suggestions from it.
 # Usage (inside scripts/with-temp-cluster.sh): test/bench/suggestion_models.sh [--no-bench | --ease-only]
 # --ease-only: only the EASE build times on the bench data (SIZES=5000,10000
-# picks the item cuts; LAMBDA the penalty).
+# picks the item cuts; LAMBDA the penalty). The demo part's models:
+# DEMO_LAMBDAS="50 500" (EASE), DEMO_RP3BETA="0.5,0.5 1,0.75" (alpha,beta).
 set -euo pipefail
 q() { psql -qXAt -v ON_ERROR_STOP=1 "$@"; }
 q -c "CREATE EXTENSION IF NOT EXISTS pg_personalize"
@@ -36,7 +37,10 @@ models=("cosine|personalize.item_similarities((SELECT personalize.baskets(custom
 for l in ${DEMO_LAMBDAS:-50 500}; do
     models+=("EASE (lambda $l)|personalize.ease_similarities((SELECT personalize.baskets(customer_id, item_id) FROM history), $l)")
 done
-models+=("RP3beta (alpha 0.5, beta 0.5)|personalize.rp3beta_similarities((SELECT personalize.baskets(customer_id, item_id) FROM history), 0.5, 0.5)")
+for ab in ${DEMO_RP3BETA:-0.5,0.5}; do
+    a=${ab%,*} b=${ab#*,}
+    models+=("RP3beta (alpha $a, beta $b)|personalize.rp3beta_similarities((SELECT personalize.baskets(customer_id, item_id) FROM history), $a, $b)")
+done
 for model in "${models[@]}"; do
     label=${model%%|*} call=${model#*|}
     start=$(date +%s.%N)
