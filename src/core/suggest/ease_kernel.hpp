@@ -2,8 +2,8 @@
 // drives them: loops, threads, interrupt polls, buffers), compiled twice:
 // ease_kernel.cpp with the baseline flags and ease_kernel_avx2.cpp with
 // -mavx2 -mfma (x86-64 only; Eigen's 8-wide float kernels with fused
-// multiply-add, about 3x the baseline's SSE2 throughput). steps() picks the
-// AVX2 build at run time when the CPU has AVX2 and FMA.
+// multiply-add: 2.2-3x the baseline's SSE2 speed, docs/BENCHMARKS.md).
+// steps() picks the AVX2 build at run time when the CPU has AVX2 and FMA.
 //
 // The two builds must not share code: Eigen's templates instantiated in both
 // translation units would be merged by the linker, and a baseline caller
