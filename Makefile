@@ -55,6 +55,26 @@ include $(PGXS)
 src/core/%.o: src/core/%.cpp | check-core-isolation
 	$(CXX) $(CORE_CXXFLAGS) -c -o $@ $<
 
+# EASE's dense steps a second time with AVX2 + FMA (x86-64 only), picked at
+# run time when the CPU has both (core/suggest/ease_kernel.hpp); elsewhere
+# the file compiles to "not available". The two builds must share no code:
+# check-kernel-odr fails the build when a symbol the AVX2 object defines is
+# defined by any other object of the library (the personality routine's
+# reference DW.ref.__gxx_personality_v0 is data, the same in every object).
+KERNEL_AVX2     = src/core/suggest/ease_kernel_avx2.o
+KERNEL_AVX2_FLAGS := $(if $(filter x86_64-% i386-% i486-% i586-% i686-%,$(shell $(CXX) -dumpmachine)),-mavx2 -mfma)
+$(KERNEL_AVX2): CORE_CXXFLAGS += $(KERNEL_AVX2_FLAGS)
+all: check-kernel-odr
+.PHONY: check-kernel-odr
+check-kernel-odr: SHELL := /bin/bash
+check-kernel-odr: $(OBJS)
+	@shared=$$(comm -12 <(nm -g --defined-only $(KERNEL_AVX2) | awk 'NF == 3 { print $$3 }' | sort -u) \
+	                    <(nm -g --defined-only $(filter-out $(KERNEL_AVX2),$(OBJS)) | awk 'NF == 3 { print $$3 }' | sort -u) | \
+	           grep -v '^DW\.ref\.__gxx_personality_v0$$' || true); \
+	if [ -n "$$shared" ]; then \
+		echo "error: $(KERNEL_AVX2) shares symbols with the baseline objects (an AVX2 instance could serve a baseline caller):" >&2; \
+		echo "$$shared" | c++filt >&2; exit 1; fi
+
 # Assembled on every make (cat is instant): a new part older than the
 # assembled file would otherwise be left out.
 .PHONY: $(DATA_built) upgrade-script check-upgrade-script

@@ -70,10 +70,12 @@ COMMENT ON FUNCTION item_similarities(baskets, text, integer, bigint, integer) I
 -- a row holds the item's best positive weights, its own row score 0 (EASE's
 -- zero diagonal). Dense: 4 bytes per item pair, charged to
 -- personalize.memory_limit before any work (rp3beta_similarities is the
--- sparse alternative for catalogues too large for it).
+-- sparse alternative for catalogues too large for it). lambda defaults to
+-- 3000: the validation splits picked 2000-5000 on every dataset
+-- (docs/suggestions.md, section 6).
 CREATE FUNCTION ease_similarities(
     baskets baskets,
-    lambda float8 DEFAULT 500,
+    lambda float8 DEFAULT 3000,
     neighbours integer DEFAULT 50,
     min_count bigint DEFAULT 2,
     max_basket_size integer DEFAULT NULL)

@@ -5,13 +5,19 @@
 # a few customers, "buy again" and "picked for you"; on the bench data, the
 # time to build each model (EASE at 5,000, 10,000 and 20,000 items: the
 # catalogue cut by item id) and one customer's suggestions from it.
-# Usage (inside scripts/with-temp-cluster.sh): test/bench/suggestion_models.sh [--no-bench]
+# Usage (inside scripts/with-temp-cluster.sh): test/bench/suggestion_models.sh [--no-bench | --ease-only]
+# --ease-only: only the EASE build times on the bench data (SIZES=5000,10000
+# picks the item cuts; LAMBDA the penalty). The demo part's models:
+# DEMO_LAMBDAS="50 500" (EASE), DEMO_RP3BETA="0.5,0.5 1,0.75" (alpha,beta).
 set -euo pipefail
 q() { psql -qXAt -v ON_ERROR_STOP=1 "$@"; }
 q -c "CREATE EXTENSION IF NOT EXISTS pg_personalize"
 export PGTZ=UTC
 settings="SET personalize.memory_limit = '3GB'; SET work_mem = '256MB';"
 
+ease_only=0
+[ "${1:-}" = "--ease-only" ] && ease_only=1
+if [ $ease_only = 0 ]; then
 if [ "$(q -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'shop' AND tablename = 'order_lines'")" = 0 ]; then
     q -c "SELECT personalize.load_demo_shop('shop', 'demo', 42)" >/dev/null
 fi
@@ -31,7 +37,10 @@ models=("cosine|personalize.item_similarities((SELECT personalize.baskets(custom
 for l in ${DEMO_LAMBDAS:-50 500}; do
     models+=("EASE (lambda $l)|personalize.ease_similarities((SELECT personalize.baskets(customer_id, item_id) FROM history), $l)")
 done
-models+=("RP3beta (alpha 0.5, beta 0.5)|personalize.rp3beta_similarities((SELECT personalize.baskets(customer_id, item_id) FROM history), 0.5, 0.5)")
+for ab in ${DEMO_RP3BETA:-0.5,0.5}; do
+    a=${ab%,*} b=${ab#*,}
+    models+=("RP3beta (alpha $a, beta $b)|personalize.rp3beta_similarities((SELECT personalize.baskets(customer_id, item_id) FROM history), $a, $b)")
+done
 for model in "${models[@]}"; do
     label=${model%%|*} call=${model#*|}
     start=$(date +%s.%N)
@@ -65,6 +74,7 @@ q -F ' | ' -c "$settings" -c "CREATE INDEX IF NOT EXISTS sims_ease_item ON publi
                                       category_cap => 2) s JOIN shop.products p ON p.product_id = s.item_id
       ORDER BY 1, 2, 3"
 [ "${1:-}" = "--no-bench" ] && exit 0
+fi
 
 echo
 echo "## Bench data: model build times"
@@ -72,10 +82,10 @@ echo
 if [ "$(q -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'bench_shop' AND tablename = 'order_lines'")" = 0 ]; then
     q -c "SELECT personalize.load_demo_shop('bench_shop', 'bench', 42)" >/dev/null
 fi
-q -c "$settings" -c "DROP TABLE IF EXISTS public.bench_baskets; CREATE TABLE public.bench_baskets AS
+[ $ease_only = 0 ] && q -c "$settings" -c "DROP TABLE IF EXISTS public.bench_baskets; CREATE TABLE public.bench_baskets AS
       SELECT personalize.baskets(o.customer_id, l.product_id) AS b FROM bench_shop.orders o JOIN bench_shop.order_lines l USING (order_id)
-      WHERE o.status = 'completed'" \
-  -c "DROP TABLE IF EXISTS public.bench_cut; CREATE TABLE public.bench_cut AS
+      WHERE o.status = 'completed'"
+q -c "$settings" -c "DROP TABLE IF EXISTS public.bench_cut; CREATE TABLE public.bench_cut AS
       SELECT n, personalize.baskets(o.customer_id, l.product_id) AS b
       FROM unnest(ARRAY[${SIZES:-5000,10000,20000}]) n, bench_shop.orders o JOIN bench_shop.order_lines l USING (order_id)
       WHERE o.status = 'completed' AND l.product_id <= n GROUP BY n"
@@ -83,9 +93,10 @@ echo "| model | items | seconds | rows |"
 echo "|---|---|---|---|"
 for n in $(q -c "SELECT n FROM bench_cut ORDER BY n"); do
     start=$(date +%s.%N)
-    rows=$(q -c "$settings" -c "SELECT count(*) FROM bench_cut, personalize.ease_similarities(b, ${LAMBDA:-500}) WHERE n = $n")
-    echo "| EASE (lambda ${LAMBDA:-500}, $(nproc) cores, max_parallel_workers_per_gather $(q -c 'SHOW max_parallel_workers_per_gather')) | $n | $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') | $rows |"
+    rows=$(q -c "$settings" -c "SELECT count(*) FROM bench_cut, personalize.ease_similarities(b, ${LAMBDA:-3000}) WHERE n = $n")
+    echo "| EASE (lambda ${LAMBDA:-3000}, $(nproc) cores, max_parallel_workers_per_gather $(q -c 'SHOW max_parallel_workers_per_gather')) | $n | $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') | $rows |"
 done
+[ $ease_only = 1 ] && exit 0
 start=$(date +%s.%N)
 rows=$(q -c "$settings" -c "SELECT count(*) FROM bench_baskets, personalize.rp3beta_similarities(b, 0.5, 0.25)")
 echo "| RP3beta (alpha 0.5, beta 0.25) | 20000 | $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') | $rows |"
@@ -94,10 +105,10 @@ rows=$(q -c "$settings" -c "SELECT count(*) FROM bench_baskets, personalize.item
 echo "| cosine | 20000 | $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') | $rows |"
 
 echo
-echo "## Bench data: serving from the default recipe's EASE table (lambda ${LAMBDA:-500}, min_count 100)"
+echo "## Bench data: serving from the default recipe's EASE table (lambda ${LAMBDA:-3000}, min_count 100)"
 echo
 q -c "$settings" -c "DROP TABLE IF EXISTS public.bench_ease; CREATE TABLE public.bench_ease AS
-      SELECT s.* FROM bench_baskets, personalize.ease_similarities(b, ${LAMBDA:-500}, min_count => 100) s" \
+      SELECT s.* FROM bench_baskets, personalize.ease_similarities(b, ${LAMBDA:-3000}, min_count => 100) s" \
   -c "CREATE INDEX ON public.bench_ease (item)" \
   -c "CREATE OR REPLACE VIEW public.bench_history AS SELECT o.customer_id, l.product_id AS item_id, o.ordered_at AS bought_at
       FROM bench_shop.orders o JOIN bench_shop.order_lines l USING (order_id) WHERE o.status = 'completed'" \

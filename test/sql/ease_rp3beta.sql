@@ -77,6 +77,13 @@ SELECT lambda, round(max(score)::numeric, 2) < round(lag(max(score)) OVER (ORDER
 FROM unnest(ARRAY[5, 50, 500]) AS l(lambda), er.baskets, personalize.ease_similarities(er.baskets.b, l.lambda, 10) s
 GROUP BY lambda ORDER BY lambda;
 
+-- The default lambda is 3000 (the validation splits picked 2000-5000 on every
+-- dataset, docs/suggestions.md section 6): an omitted lambda gives its rows.
+SELECT pg_get_function_arguments('personalize.ease_similarities'::regproc) ~ 'lambda double precision DEFAULT 3000' AS default_3000;
+SELECT (SELECT array_agg(s ORDER BY s.item, s.neighbour) FROM er.baskets, personalize.ease_similarities(er.baskets.b, neighbours => 10) s)
+     = (SELECT array_agg(s ORDER BY s.item, s.neighbour) FROM er.baskets, personalize.ease_similarities(er.baskets.b, 3000, 10) s)
+       AS omitted_is_3000;
+
 -- NULLs and too little data.
 SELECT count(*) AS rows FROM personalize.ease_similarities(NULL);
 SELECT count(*) AS rows FROM personalize.rp3beta_similarities(NULL);

@@ -14,21 +14,22 @@
 #include "core/mining/pair_counting.hpp"
 #include "core/suggest/best_neighbours.hpp"
 #include "core/suggest/cooccurrence.hpp"
+#include "core/suggest/ease_kernel.hpp"
 
 namespace personalize::suggest {
 
 namespace {
 
 using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
-using MapF = Eigen::Map<MatrixF>;
 using Eigen::Index;
 
-// Block sizes: the diagonal blocks of the Cholesky factorisation and the
-// column blocks of the inverse (kBlock), the panels of the trailing update
-// and of the triangular solves (kPanel). Each step between two polls costs
-// about n * kBlock * kPanel multiply-adds: 0.1 s at 20,000 items.
-constexpr Index kBlock = 256;
-constexpr Index kPanel = 512;
+// Block sizes (core/suggest/ease_kernel.hpp): the diagonal blocks of the
+// Cholesky factorisation and the column blocks of the inverse (kBlock), the
+// panels of the trailing update and of the triangular solves (kPanel). Each
+// step between two polls costs about n * kBlock * kPanel multiply-adds: 0.1 s
+// at 20,000 items (baseline build).
+constexpr Index kBlock = ease_kernel::kBlock;
+constexpr Index kPanel = ease_kernel::kPanel;
 
 [[noreturn]] void too_large(const Error &e, std::size_t items) {
     std::string hint = e.hint();
@@ -56,9 +57,10 @@ std::size_t ease_matrix_bytes(std::size_t items, unsigned threads) {
 
 namespace detail {
 
-bool cholesky_in_place(float *data, std::size_t size, const Interrupt &interrupt, const Crew &crew) {
+bool cholesky_in_place(float *data, std::size_t size, const Interrupt &interrupt, const Crew &crew,
+                       const ease_kernel::Steps *steps) {
+    const ease_kernel::Steps &k = steps != nullptr ? *steps : ease_kernel::steps();
     const auto n = static_cast<Index>(size);
-    MapF a(data, n, n);
     // Right-looking blocked Cholesky: factor the diagonal block, solve the
     // block column under it, subtract its outer product from the trailing
     // lower triangle panel by panel (the diagonal panel's strict upper part
@@ -66,27 +68,21 @@ bool cholesky_in_place(float *data, std::size_t size, const Interrupt &interrupt
     for (Index k0 = 0; k0 < n; k0 += kBlock) {
         interrupt.check();
         const Index m = std::min(kBlock, n - k0), k1 = k0 + m, rest = n - k1;
-        Eigen::Ref<MatrixF> diagonal = a.block(k0, k0, m, m);
-        Eigen::LLT<Eigen::Ref<MatrixF>, Eigen::Lower> llt(diagonal);  // in place
-        if (llt.info() != Eigen::Success) return false;
+        if (!k.factor_block(data, n, k0)) return false;
         if (rest == 0) break;
-        auto column = a.block(k1, k0, rest, m);
-        a.block(k0, k0, m, m).triangularView<Eigen::Lower>().transpose().solveInPlace<Eigen::OnTheRight>(column);
-        // The panels write disjoint columns and only read `column`: one task each.
+        // The panels write disjoint columns and only read the block column: one task each.
         const auto panels = static_cast<std::size_t>((rest + kPanel - 1) / kPanel);
         crew.run(panels, interrupt, [&](std::size_t p, const std::function<void()> &) {
-            const Index c0 = k1 + static_cast<Index>(p) * kPanel, w = std::min(kPanel, n - c0);
-            a.block(c0, c0, n - c0, w).noalias() -=
-                column.bottomRows(n - c0) * column.middleRows(c0 - k1, w).transpose();
+            k.update_panel(data, n, k0, k1 + static_cast<Index>(p) * kPanel);
         });
     }
     return true;
 }
 
 void inverse_from_cholesky(float *data, std::size_t size, MemoryBudget &budget, const Interrupt &interrupt,
-                           const Crew &crew) {
+                           const Crew &crew, const ease_kernel::Steps *steps) {
+    const ease_kernel::Steps &k = steps != nullptr ? *steps : ease_kernel::steps();
     const auto n = static_cast<Index>(size);
-    MapF a(data, n, n);
     const Index width = std::min(kBlock, n);
     const Index blocks = (n + kBlock - 1) / kBlock;
     const auto wave = static_cast<Index>(std::min<Index>(crew.threads(), blocks));
@@ -101,23 +97,16 @@ void inverse_from_cholesky(float *data, std::size_t size, MemoryBudget &budget, 
     // written back in order.
     const auto solve = [&](Index j0, float *out, const std::function<void()> &poll) {
         const Index w = std::min(kBlock, n - j0), m = n - j0;
-        Eigen::Map<MatrixF> y(out, m, w);
-        y.setZero();
-        y.topRows(w).setIdentity();
-        const auto l = a.block(j0, j0, m, m);
+        k.start_solve(out, m, w);
         // Forward: L y = E, by row panels (y's rows above a panel are final).
         for (Index r0 = 0; r0 < m; r0 += kPanel) {
             poll();
-            const Index h = std::min(kPanel, m - r0);
-            if (r0 > 0) y.middleRows(r0, h).noalias() -= l.block(r0, 0, h, r0) * y.topRows(r0);
-            l.block(r0, r0, h, h).triangularView<Eigen::Lower>().solveInPlace(y.middleRows(r0, h));
+            k.forward_panel(data, n, j0, out, w, r0);
         }
         // Backward: L^T x = y, by row panels from the bottom.
         for (Index r1 = m; r1 > 0; r1 -= std::min(kPanel, r1)) {
             poll();
-            const Index h = std::min(kPanel, r1), r0 = r1 - h;
-            if (r1 < m) y.middleRows(r0, h).noalias() -= l.block(r1, r0, m - r1, h).transpose() * y.bottomRows(m - r1);
-            l.block(r0, r0, h, h).triangularView<Eigen::Lower>().transpose().solveInPlace(y.middleRows(r0, h));
+            k.backward_panel(data, n, j0, out, w, r1);
         }
     };
     const std::size_t stride = static_cast<std::size_t>(n) * static_cast<std::size_t>(width);
@@ -128,10 +117,8 @@ void inverse_from_cholesky(float *data, std::size_t size, MemoryBudget &budget, 
             solve((first + static_cast<Index>(b)) * kBlock, buffer.data() + b * stride, poll);
         });
         for (Index b = 0; b < count; ++b) {
-            const Index j0 = (first + b) * kBlock, w = std::min(kBlock, n - j0), m = n - j0;
-            const Eigen::Map<MatrixF> y(buffer.data() + static_cast<std::size_t>(b) * stride, m, w);
-            a.block(j0, j0, m, w) = y;
-            if (m > w) a.block(j0, j0 + w, w, m - w) = y.bottomRows(m - w).transpose();
+            const Index j0 = (first + b) * kBlock, w = std::min(kBlock, n - j0);
+            k.store_block(data, n, j0, buffer.data() + static_cast<std::size_t>(b) * stride, w);
         }
     }
 }

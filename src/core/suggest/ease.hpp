@@ -11,7 +11,8 @@
 // Dense: one float32 item x item matrix (4 n^2 bytes: 10,000 items 381 MB,
 // 20,000 items 1.5 GB), charged to the budget before anything is counted; the
 // Cholesky factor and then the inverse are computed in place, by blocks, with
-// an interrupt poll between blocks. Above what the budget affords the error
+// an interrupt poll between blocks; the dense steps run the AVX2 + FMA build
+// where the CPU has it (core/suggest/ease_kernel.hpp). Above what the budget affords the error
 // names the limit, the item count and the sparse alternative (RP3beta).
 #pragma once
 
@@ -23,12 +24,13 @@
 #include "core/common/memory_budget.hpp"
 #include "core/mining/baskets.hpp"
 #include "core/suggest/crew.hpp"
+#include "core/suggest/ease_kernel.hpp"
 #include "core/suggest/item_similarity.hpp"
 
 namespace personalize::suggest {
 
 struct EaseOptions {
-    double lambda = 500.0;             // > 0, finite: the L2 penalty (added to the Gram's diagonal)
+    double lambda = 3000.0;            // > 0, finite: the L2 penalty (added to the Gram's diagonal; SQL's default)
     std::int64_t neighbours = 50;      // >= 1: best positive weights kept per item
     std::int64_t min_count = 2;        // >= 1: items in fewer baskets are left out
     std::int64_t max_basket_size = 0;  // > 0: baskets with more items are skipped (0: none)
@@ -57,9 +59,12 @@ namespace detail {
 // (symmetric positive definite, lower triangle read) becomes L with
 // a = L L^T; false when a pivot is not positive. inverse_from_cholesky: from
 // L in the lower triangle, a becomes the full symmetric (L L^T)^-1.
-bool cholesky_in_place(float *a, std::size_t n, const Interrupt &interrupt, const Crew &crew = Crew(1));
+// `steps`: the build of the dense steps (core/suggest/ease_kernel.hpp;
+// nullptr: the best this CPU runs, as ease_similarities uses).
+bool cholesky_in_place(float *a, std::size_t n, const Interrupt &interrupt, const Crew &crew = Crew(1),
+                       const ease_kernel::Steps *steps = nullptr);
 void inverse_from_cholesky(float *a, std::size_t n, MemoryBudget &budget, const Interrupt &interrupt,
-                           const Crew &crew = Crew(1));
+                           const Crew &crew = Crew(1), const ease_kernel::Steps *steps = nullptr);
 }  // namespace detail
 
 }  // namespace personalize::suggest

@@ -1,9 +1,11 @@
 #include "core/common/eigen_config.hpp"  // first: Eigen assertions throw
 
 #include "core/suggest/ease.hpp"
+#include "core/suggest/ease_kernel.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <map>
@@ -159,6 +161,50 @@ TEST_P(EaseThreads, BlockedFactorAndInverseMatchDouble) {
     const Eigen::MatrixXd want = spd.inverse();
     const double scale = want.cwiseAbs().maxCoeff();
     EXPECT_LT((a.cast<double>() - want).cwiseAbs().maxCoeff(), 1e-4 * scale);
+    EXPECT_EQ(budget.used(), 0u);
+}
+
+// The AVX2 + FMA build of the dense steps (core/suggest/ease_kernel.hpp)
+// against the baseline build: the same factor, inverse and EASE weights up to
+// float rounding (FMA rounds once where the baseline rounds twice, and the
+// kernels sum in another order).
+TEST_P(EaseThreads, Avx2BuildMatchesBaseline) {
+    const ease_kernel::Steps *avx2 = ease_kernel::avx2_steps();
+    if (avx2 == nullptr || &ease_kernel::steps() != avx2) GTEST_SKIP() << "no AVX2 + FMA build or CPU";
+    EXPECT_STREQ(ease_kernel::steps().name, "avx2");
+    // A Gram matrix plus lambda, as EASE factors it: larger than a block and
+    // a panel, with a ragged last block.
+    const std::size_t n = 1100;
+    const Crew crew(GetParam());
+    std::mt19937 rng(11);
+    Eigen::MatrixXf gram = Eigen::MatrixXf::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+    for (int basket = 0; basket < 3000; ++basket) {
+        std::vector<Eigen::Index> items;
+        for (int s = 0, size = 2 + static_cast<int>(rng() % 8); s < size; ++s)
+            items.push_back(static_cast<Eigen::Index>((rng() % n) * (rng() % n) / n));
+        for (const auto x : items)
+            for (const auto y : items) gram(x, y) += 1.0f;
+    }
+    gram.diagonal().array() += 50.0f;
+    Eigen::MatrixXf a = gram, b = gram;
+    MemoryBudget budget;
+    ASSERT_TRUE(detail::cholesky_in_place(a.data(), n, Interrupt(), crew, &ease_kernel::baseline_steps()));
+    ASSERT_TRUE(detail::cholesky_in_place(b.data(), n, Interrupt(), crew, avx2));
+    const Eigen::MatrixXf la = a.triangularView<Eigen::Lower>(), lb = b.triangularView<Eigen::Lower>();
+    EXPECT_LT((la - lb).cwiseAbs().maxCoeff(), 1e-5f * la.cwiseAbs().maxCoeff());
+    detail::inverse_from_cholesky(a.data(), n, budget, Interrupt(), crew, &ease_kernel::baseline_steps());
+    detail::inverse_from_cholesky(b.data(), n, budget, Interrupt(), crew, avx2);
+    EXPECT_LT((a - b).cwiseAbs().maxCoeff(), 1e-5f * a.cwiseAbs().maxCoeff());
+    // The weights B[i][j] = -P[i][j] / P[j][j] served as similarities.
+    double worst = 0.0, largest = 0.0;
+    for (Eigen::Index j = 0; j < a.cols(); ++j)
+        for (Eigen::Index i = 0; i < a.rows(); ++i) {
+            if (i == j) continue;
+            const double wa = -a(i, j) / a(j, j), wb = -b(i, j) / b(j, j);
+            worst = std::max(worst, std::abs(wa - wb));
+            largest = std::max(largest, std::abs(wa));
+        }
+    EXPECT_LT(worst, 1e-4 * largest);
     EXPECT_EQ(budget.used(), 0u);
 }
 
