@@ -34,7 +34,11 @@ BEGIN
     EXECUTE format('CREATE TEMP TABLE %I_sims AS SELECT * FROM personalize.item_similarities', name);
     EXECUTE format('CREATE TEMP TABLE %I_popular AS SELECT * FROM personalize.popular_items', name);
     EXECUTE format('CREATE TEMP TABLE %I_segments AS SELECT * FROM personalize.segment_history', name);
-    EXECUTE format('CREATE TEMP TABLE %I_models AS SELECT name, parameters, as_of, trained_on FROM personalize.models', name);
+    -- The holdout check of the similarities too: after an incremental
+    -- purchase_history it is taken anew, and equals a full refresh's.
+    EXECUTE format('CREATE TEMP TABLE %I_models AS SELECT name, parameters, as_of, trained_on,
+                        CASE WHEN name = ''item_similarities'' THEN quality -> ''holdout'' END AS holdout
+                    FROM personalize.models', name);
 END $$;
 -- Rows of each output in one snapshot and not the other, both ways.
 CREATE FUNCTION pg_temp.differences(a text, b text)
@@ -99,8 +103,11 @@ CREATE TEMP TABLE changed_now AS
 SELECT count(DISTINCT customer_id) AS customers FROM inc_shop.orders
 WHERE (ordered_at > '2026-01-01' AND ordered_at <= '2026-01-15' AND status = 'completed')
    OR customer_id IN (SELECT unnest(ids[4:6]) FROM picked);
+-- purchase_history merges the new orders' lines of the three customers
+-- whose earlier orders are as they were, and recomputes the others.
 SELECT stage, quality ->> 'mode' AS mode,
-       (quality ->> 'customers_recomputed')::bigint = (SELECT customers FROM changed_now) AS recomputed_the_changed
+       (quality ->> 'customers_recomputed')::bigint = (SELECT customers FROM changed_now) AS recomputed_the_changed,
+       quality ->> 'customers_merged' AS merged
 FROM personalize.refresh()
 WHERE stage IN ('summaries', 'purchase_history', 'product_rules', 'item_similarities');
 SELECT pg_temp.snapshot('inc');

@@ -1,0 +1,318 @@
+-- The refresh's speed (issue 14, docs/BENCHMARKS.md): purchase_history keeps
+-- each item's first purchase, so a full refresh writes the history once (the
+-- holdout check of the suggestions reads it instead of a temporary copy),
+-- and the stages below as they are in src/sql/97_pipeline.sql.
+-- purchase_history is new in 0.2.0 and empty here: NOT NULL needs no default.
+ALTER TABLE purchase_history ADD COLUMN first_bought_at timestamptz NOT NULL;
+COMMENT ON COLUMN purchase_history.first_bought_at IS 'the earliest completed order with it (the suggestions'' holdout check)';
+
+-- Internal: the number of customers with rows in purchase_history. During
+-- a refresh they are among the customers of the fingerprints taken from the
+-- orders, so one probe of the primary key each counts them, far cheaper
+-- than count(DISTINCT) over every row (8.46M on the bench shop).
+CREATE OR REPLACE FUNCTION history_customers()
+    RETURNS bigint
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n bigint;
+BEGIN
+    IF to_regclass('pg_temp.personalize_refresh_fingerprints') IS NULL THEN
+        SELECT count(*) INTO n FROM (SELECT DISTINCT h.customer_id FROM personalize.purchase_history h) d;
+    ELSE
+        SELECT count(*) INTO n FROM pg_temp.personalize_refresh_fingerprints f
+        WHERE EXISTS (SELECT 1 FROM personalize.purchase_history h WHERE h.customer_id = f.customer_id);
+    END IF;
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION history_customers() IS 'internal: the customers with a purchase history';
+
+-- purchase_history and shop_items. Incremental: the rows of the customers
+-- whose orders changed are replaced, from their orders only (the orders'
+-- index on customer_id and the order lines' on order_id make it touch just
+-- those rows). first_bought_at is what the holdout check of the suggestions
+-- needs (bought before the split or not), so the history is written once.
+CREATE OR REPLACE FUNCTION refresh_purchase_history(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    SET extra_float_digits = 3  -- the totals' text in the fingerprints, as refresh_changes() takes them
+AS $fn$
+DECLARE
+    src personalize.shop_tables := personalize.configured_shop('refresh');
+    items bigint := 0;
+    cols text;
+    changed bigint := personalize.refresh_changes('purchase_history', as_of);
+    previous timestamptz;
+BEGIN
+    IF changed IS NOT NULL THEN
+        PERFORM personalize.drop_temp_tables(ARRAY['personalize_appended_purchase_history']);
+        CREATE TEMP TABLE personalize_appended_purchase_history (customer_id bigint PRIMARY KEY) ON COMMIT DROP;
+        SELECT s.as_of INTO previous FROM personalize.refresh_state s WHERE s.stage = 'purchase_history';
+        IF changed > 0 AND previous <= as_of THEN
+            -- The customers whose orders up to the previous as_of are those
+            -- the stage was built from (same fingerprint): only orders after
+            -- it are new, and their lines are merged into the rows (counts
+            -- add up, the latest and earliest purchase are the greatest and
+            -- least), reading just the new orders.
+            EXECUTE format($q$
+                INSERT INTO pg_temp.personalize_appended_purchase_history
+                SELECT f.customer_id
+                FROM personalize.refresh_fingerprints f
+                JOIN (SELECT o.customer_id, count(*) AS orders,
+                             sum(hashtextextended(concat_ws('|', o.order_id, extract(epoch FROM o.ordered_at), o.total),
+                                                  0)::numeric) AS digest
+                      FROM (%s) o
+                      WHERE o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_purchase_history c)
+                      GROUP BY o.customer_id) c
+                  ON c.customer_id = f.customer_id AND c.orders = f.orders AND c.digest = f.digest
+                WHERE f.stage = 'purchase_history'$q$,
+                personalize.completed_orders_sql())
+                USING previous;
+            ANALYZE pg_temp.personalize_appended_purchase_history;
+            EXECUTE format($q$
+                INSERT INTO personalize.purchase_history AS h (customer_id, item_id, bought_at, lines, first_bought_at)
+                SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*), min(o.ordered_at)
+                FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+                WHERE l.product_id IS NOT NULL AND o.ordered_at > $2
+                  AND o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_appended_purchase_history c)
+                GROUP BY 1, 2 ORDER BY 1, 2
+                ON CONFLICT ON CONSTRAINT purchase_history_pkey DO UPDATE
+                SET bought_at = greatest(h.bought_at, excluded.bought_at), lines = h.lines + excluded.lines,
+                    first_bought_at = least(h.first_bought_at, excluded.first_bought_at)$q$,
+                personalize.completed_orders_sql(), src.order_lines)
+                USING as_of, previous;
+        END IF;
+        -- The others: their rows replaced from all their orders.
+        DELETE FROM personalize.purchase_history h
+        WHERE h.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_purchase_history c
+                                EXCEPT SELECT a.customer_id FROM pg_temp.personalize_appended_purchase_history a);
+        IF changed > 0 THEN
+            EXECUTE format($q$
+                INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines, first_bought_at)
+                SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*), min(o.ordered_at)
+                FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+                WHERE l.product_id IS NOT NULL
+                  AND o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_purchase_history c
+                                        EXCEPT SELECT a.customer_id FROM pg_temp.personalize_appended_purchase_history a)
+                GROUP BY 1, 2 ORDER BY 1, 2$q$,
+                personalize.completed_orders_sql(), src.order_lines)
+                USING as_of;
+        END IF;
+        SELECT count(*) INTO rows FROM personalize.purchase_history;
+    ELSE
+        DELETE FROM personalize.purchase_history;
+        -- In key order: the primary key's index is then appended to, not
+        -- written at random places (8.46M rows of the bench shop: 62 s
+        -- against 174 s unordered, docs/BENCHMARKS.md).
+        EXECUTE format($q$
+            INSERT INTO personalize.purchase_history (customer_id, item_id, bought_at, lines, first_bought_at)
+            SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*), min(o.ordered_at)
+            FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+            WHERE l.product_id IS NOT NULL
+            GROUP BY 1, 2 ORDER BY 1, 2$q$,
+            personalize.completed_orders_sql(), src.order_lines)
+            USING as_of;
+        GET DIAGNOSTICS rows = ROW_COUNT;
+    END IF;
+    PERFORM personalize.refresh_record('purchase_history', as_of, changed IS NOT NULL);
+    DELETE FROM personalize.shop_items;
+    IF src.products IS NOT NULL THEN
+        SELECT string_agg(CASE a.attname WHEN 'category' THEN 'p.category::text' ELSE 'coalesce(p.rebuyable, false)' END,
+                          ', ' ORDER BY a.attname)
+        INTO cols
+        FROM pg_attribute a WHERE a.attrelid = src.products AND a.attname IN ('category', 'rebuyable')
+                              AND a.attnum > 0 AND NOT a.attisdropped;
+        EXECUTE format('INSERT INTO personalize.shop_items (item_id, category, rebuyable)
+                        SELECT DISTINCT ON (p.product_id) p.product_id::bigint, %s, %s FROM %s p
+                        WHERE p.product_id IS NOT NULL ORDER BY p.product_id',
+                       CASE WHEN cols LIKE '%category%' THEN 'p.category::text' ELSE 'NULL::text' END,
+                       CASE WHEN cols LIKE '%rebuyable%' THEN 'coalesce(p.rebuyable, false)' ELSE 'false' END,
+                       src.products);
+        GET DIAGNOSTICS items = ROW_COUNT;
+    END IF;
+    -- The customers with a history: a probe of the primary key per
+    -- customer with orders, cheaper than count(DISTINCT) over every row.
+    quality := jsonb_build_object('customers', personalize.history_customers(),
+                                  'items', items, 'mode', CASE WHEN changed IS NULL THEN 'full' ELSE 'incremental' END,
+                                  'customers_recomputed',
+                                  coalesce(changed, (SELECT count(*) FROM pg_temp.personalize_refresh_fingerprints)));
+    IF changed IS NOT NULL THEN
+        quality := quality || jsonb_build_object('customers_merged',
+                                                 (SELECT count(*) FROM pg_temp.personalize_appended_purchase_history));
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION refresh_purchase_history(timestamptz, timestamptz) IS 'refresh stage: purchase_history and shop_items';
+
+-- Internal: nDCG@10 of the item-item suggestions against the best sellers
+-- on the holdout: both built from the purchases up to holdout_from, scored
+-- on the items a sample of customers bought after it (and not before).
+-- Reads purchase_history (first_bought_at tells bought before the split or
+-- not); the sampled customers' latest purchase of each item before the
+-- split, which the suggestions weigh by recency, comes from their orders.
+CREATE OR REPLACE FUNCTION evaluate_suggestions(as_of timestamptz, holdout_from timestamptz)
+    RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    src personalize.shop_tables := personalize.configured_shop('refresh');
+    model record;
+    popular record;
+    n_customers bigint;
+BEGIN
+    PERFORM personalize.drop_temp_tables(ARRAY['personalize_eval_relevant', 'personalize_eval_sims',
+        'personalize_eval_no_sims', 'personalize_eval_popular', 'personalize_eval_model', 'personalize_eval_baseline',
+        'personalize_eval_customers', 'personalize_eval_before']);
+    -- The sample: customers with items bought before the split and items
+    -- first bought after it.
+    CREATE TEMP TABLE personalize_eval_customers ON COMMIT DROP AS
+    SELECT h.customer_id
+    FROM personalize.purchase_history h
+    GROUP BY h.customer_id
+    HAVING bool_or(h.first_bought_at <= holdout_from) AND bool_or(h.first_bought_at > holdout_from)
+    ORDER BY hashint8(h.customer_id), h.customer_id
+    LIMIT personalize.shop_setting('evaluation_customers')::bigint;
+    CREATE TEMP TABLE personalize_eval_relevant ON COMMIT DROP AS
+    SELECT h.customer_id, array_agg(h.item_id ORDER BY h.item_id) AS relevant
+    FROM personalize.purchase_history h
+    WHERE h.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_eval_customers c)
+      AND h.first_bought_at > holdout_from
+    GROUP BY h.customer_id
+    ORDER BY hashint8(h.customer_id), h.customer_id;
+    SELECT count(*) INTO n_customers FROM pg_temp.personalize_eval_relevant;
+    IF n_customers = 0 THEN
+        RETURN jsonb_build_object('days', personalize.shop_setting('holdout_days')::integer, 'customers', 0);
+    END IF;
+    -- Their history before the split: the orders up to holdout_from ($1 of
+    -- completed_orders_sql()).
+    CREATE TEMP TABLE personalize_eval_before (customer_id bigint, item_id bigint, bought_at timestamptz)
+        ON COMMIT DROP;
+    EXECUTE format($q$
+        INSERT INTO pg_temp.personalize_eval_before
+        SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at)
+        FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+        WHERE l.product_id IS NOT NULL
+          AND o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_eval_customers c)
+        GROUP BY 1, 2$q$,
+        personalize.completed_orders_sql(), src.order_lines)
+        USING holdout_from;
+    ANALYZE pg_temp.personalize_eval_before;
+    CREATE TEMP TABLE personalize_eval_sims ON COMMIT DROP AS
+    SELECT * FROM personalize.item_similarities(
+        (SELECT personalize.baskets(h.customer_id, h.item_id) FROM personalize.purchase_history h
+         WHERE h.first_bought_at <= holdout_from),
+        personalize.shop_setting('similarity_measure'), personalize.shop_setting('similarity_neighbours')::integer);
+    CREATE TEMP TABLE personalize_eval_no_sims ON COMMIT DROP AS SELECT * FROM pg_temp.personalize_eval_sims WHERE false;
+    CREATE TEMP TABLE personalize_eval_popular ON COMMIT DROP AS
+    SELECT NULL::text AS segment, h.item_id, count(*)::float8 AS score, count(*) AS buyers  -- score: the order only
+    FROM personalize.purchase_history h WHERE h.first_bought_at <= holdout_from
+    GROUP BY h.item_id ORDER BY count(*) DESC, h.item_id LIMIT 50;
+    CREATE TEMP TABLE personalize_eval_model ON COMMIT DROP AS
+    SELECT b.customer_id, array_agg(b.item_id ORDER BY b.rank) AS recommended
+    FROM personalize.batch_suggestions('pg_temp.personalize_eval_relevant', 'pg_temp.personalize_eval_before',
+                                       'pg_temp.personalize_eval_sims', 10, items => 'personalize.shop_items',
+                                       popular => 'pg_temp.personalize_eval_popular') b
+    GROUP BY b.customer_id;
+    CREATE TEMP TABLE personalize_eval_baseline ON COMMIT DROP AS
+    SELECT b.customer_id, array_agg(b.item_id ORDER BY b.rank) AS recommended
+    FROM personalize.batch_suggestions('pg_temp.personalize_eval_relevant', 'pg_temp.personalize_eval_before',
+                                       'pg_temp.personalize_eval_no_sims', 10, items => 'personalize.shop_items',
+                                       popular => 'pg_temp.personalize_eval_popular') b
+    GROUP BY b.customer_id;
+    SELECT * INTO model FROM personalize.evaluate_recommendations('pg_temp.personalize_eval_model',
+                                                                  'pg_temp.personalize_eval_relevant', 10);
+    SELECT * INTO popular FROM personalize.evaluate_recommendations('pg_temp.personalize_eval_baseline',
+                                                                    'pg_temp.personalize_eval_relevant', 10);
+    RETURN jsonb_build_object('days', personalize.shop_setting('holdout_days')::integer, 'customers', model.customers,
+                              'ndcg_at_10', model.ndcg_at_k, 'precision_at_10', model.precision_at_k,
+                              'recall_at_10', model.recall_at_k, 'popular_ndcg_at_10', popular.ndcg_at_k,
+                              'popular_precision_at_10', popular.precision_at_k);
+END
+$fn$;
+COMMENT ON FUNCTION evaluate_suggestions(timestamptz, timestamptz) IS
+    'internal: holdout nDCG@10 of item-item suggestions against the best sellers';
+
+-- Item similarities over purchase_history (model item_similarities);
+-- quality: evaluate_suggestions().
+CREATE OR REPLACE FUNCTION refresh_item_similarities(as_of timestamptz, holdout_from timestamptz, OUT rows bigint,
+                                          OUT quality jsonb)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    measure text := personalize.shop_setting('similarity_measure');
+    neighbours integer := personalize.shop_setting('similarity_neighbours')::integer;
+    customers bigint;
+    changed bigint := personalize.refresh_changes('item_similarities', as_of);
+BEGIN
+    -- No purchase changed: the similarities (and their quality) are kept.
+    IF changed = 0 AND EXISTS (SELECT 1 FROM personalize.models m WHERE m.name = 'item_similarities') THEN
+        UPDATE personalize.models m SET as_of = refresh_item_similarities.as_of WHERE m.name = 'item_similarities';
+        SELECT count(*) INTO rows FROM personalize.item_similarities;
+        SELECT m.quality || jsonb_build_object('mode', 'kept: no order changed') INTO quality
+        FROM personalize.models m WHERE m.name = 'item_similarities';
+        PERFORM personalize.refresh_record('item_similarities', as_of, true);
+        RETURN;
+    END IF;
+    DELETE FROM personalize.item_similarities;
+    INSERT INTO personalize.item_similarities (item, neighbour, score, together)
+    SELECT s.item, s.neighbour, s.score, s.together
+    FROM personalize.item_similarities(
+        (SELECT personalize.baskets(h.customer_id, h.item_id) FROM personalize.purchase_history h),
+        measure, neighbours) s;
+    GET DIAGNOSTICS rows = ROW_COUNT;
+    customers := personalize.history_customers();
+    quality := jsonb_build_object('items', (SELECT count(*) FROM personalize.item_similarities s WHERE s.item = s.neighbour));
+    IF holdout_from IS NOT NULL THEN
+        quality := quality || jsonb_build_object('holdout', personalize.evaluate_suggestions(as_of, holdout_from));
+    END IF;
+    PERFORM personalize.store_model('item_similarities', jsonb_build_object('measure', measure, 'neighbours', neighbours),
+                                    as_of, customers, quality);
+    PERFORM personalize.refresh_record('item_similarities', as_of, changed IS NOT NULL);
+    quality := quality || jsonb_build_object('mode', CASE WHEN changed IS NULL THEN 'full' ELSE 'rebuilt: orders changed' END);
+END
+$fn$;
+COMMENT ON FUNCTION refresh_item_similarities(timestamptz, timestamptz) IS 'refresh stage: item similarities and their holdout check';
+
+-- Best sellers per segment of customer_profiles and overall: the rows
+-- popular_items('personalize.purchase_history', 'personalize.customer_profiles', k)
+-- gives, counted without its DISTINCT passes (purchase_history already has
+-- one row per customer and item).
+CREATE OR REPLACE FUNCTION refresh_popular_items(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    k integer := personalize.shop_setting('popular_k')::integer;
+BEGIN
+    DELETE FROM personalize.popular_items;
+    WITH buyers AS (
+        SELECT p.segment, h.item_id
+        FROM personalize.purchase_history h JOIN personalize.customer_profiles p USING (customer_id)),
+    counts AS (
+        SELECT NULL::text AS segment, h.item_id, count(*) AS buyers FROM personalize.purchase_history h GROUP BY h.item_id
+        UNION ALL
+        SELECT b.segment, b.item_id, count(*) FROM buyers b WHERE b.segment IS NOT NULL GROUP BY b.segment, b.item_id),
+    sizes AS (
+        SELECT NULL::text AS segment, personalize.history_customers() AS n
+        UNION ALL
+        SELECT p.segment, count(*) FROM personalize.customer_profiles p
+        WHERE p.segment IS NOT NULL
+          AND EXISTS (SELECT 1 FROM personalize.purchase_history h WHERE h.customer_id = p.customer_id)
+        GROUP BY p.segment),
+    ranked AS (
+        SELECT c.segment, c.item_id, c.buyers::float8 / z.n AS score, c.buyers,
+               row_number() OVER (PARTITION BY c.segment ORDER BY c.buyers DESC, c.item_id) AS r
+        FROM counts c JOIN sizes z ON z.segment IS NOT DISTINCT FROM c.segment)
+    INSERT INTO personalize.popular_items (segment, item_id, score, buyers)
+    SELECT r.segment, r.item_id, r.score, r.buyers FROM ranked r WHERE r.r <= k;
+    GET DIAGNOSTICS rows = ROW_COUNT;
+    quality := jsonb_build_object('segments', (SELECT count(DISTINCT p.segment) FROM personalize.popular_items p));
+    PERFORM personalize.store_model('popular_items', jsonb_build_object('k', k), as_of,
+                                    personalize.history_customers(), quality);
+END
+$fn$;
+COMMENT ON FUNCTION refresh_popular_items(timestamptz, timestamptz) IS 'refresh stage: best sellers';
