@@ -1438,13 +1438,13 @@ DECLARE
     k integer := personalize.shop_setting('popular_k')::integer;
 BEGIN
     DELETE FROM personalize.popular_items;
-    WITH buyers AS (
-        SELECT p.segment, h.item_id
-        FROM personalize.purchase_history h JOIN personalize.customer_profiles p USING (customer_id)),
-    counts AS (
-        SELECT NULL::text AS segment, h.item_id, count(*) AS buyers FROM personalize.purchase_history h GROUP BY h.item_id
-        UNION ALL
-        SELECT b.segment, b.item_id, count(*) FROM buyers b WHERE b.segment IS NOT NULL GROUP BY b.segment, b.item_id),
+    -- One pass over purchase_history joined to the profiles counts both the
+    -- overall and the per-segment buyers (grouping sets).
+    WITH counts AS (
+        SELECT CASE WHEN grouping(p.segment) = 0 THEN p.segment END AS segment, grouping(p.segment) = 1 AS overall,
+               h.item_id, count(*) AS buyers
+        FROM personalize.purchase_history h LEFT JOIN personalize.customer_profiles p USING (customer_id)
+        GROUP BY GROUPING SETS ((h.item_id), (p.segment, h.item_id))),
     sizes AS (
         SELECT NULL::text AS segment, personalize.history_customers() AS n
         UNION ALL
@@ -1455,7 +1455,8 @@ BEGIN
     ranked AS (
         SELECT c.segment, c.item_id, c.buyers::float8 / z.n AS score, c.buyers,
                row_number() OVER (PARTITION BY c.segment ORDER BY c.buyers DESC, c.item_id) AS r
-        FROM counts c JOIN sizes z ON z.segment IS NOT DISTINCT FROM c.segment)
+        FROM counts c JOIN sizes z ON z.segment IS NOT DISTINCT FROM c.segment
+        WHERE c.overall OR c.segment IS NOT NULL)
     INSERT INTO personalize.popular_items (segment, item_id, score, buyers)
     SELECT r.segment, r.item_id, r.score, r.buyers FROM ranked r WHERE r.r <= k;
     GET DIAGNOSTICS rows = ROW_COUNT;
