@@ -721,6 +721,20 @@ COMMENT ON COLUMN refresh_state.basis IS 'the configured tables and the settings
 COMMENT ON COLUMN refresh_state.as_of IS 'the as_of it was built for';
 SELECT pg_catalog.pg_extension_config_dump('personalize.refresh_state', '');
 
+-- The basket collection (one basket per completed order) product_rules was
+-- last built from: an incremental refresh merges the new orders' baskets
+-- into it (merge_baskets) instead of collecting every order line again.
+-- Not dumped: after a restore the rules are rebuilt once.
+CREATE TABLE refresh_baskets (
+    stage   text PRIMARY KEY,
+    baskets baskets NOT NULL,
+    as_of   timestamptz NOT NULL
+);
+COMMENT ON TABLE refresh_baskets IS 'internal: the basket collection of the last product_rules refresh (incremental refresh)';
+COMMENT ON COLUMN refresh_baskets.stage IS 'the stage (product_rules)';
+COMMENT ON COLUMN refresh_baskets.baskets IS 'its baskets: one per completed order up to as_of';
+COMMENT ON COLUMN refresh_baskets.as_of IS 'the as_of they were collected for';
+
 -- Internal: what an incremental stage's output depends on besides the
 -- orders: the configured tables and the settings (but as_of, whose effect
 -- on the orders the fingerprints see).
@@ -812,6 +826,47 @@ END
 $fn$;
 COMMENT ON FUNCTION refresh_record(text, timestamptz, boolean) IS
     'internal: records the fingerprints and basis a stage was built from';
+
+-- Internal: of the customers refresh_changes(stage) found changed, those
+-- whose completed orders up to `previous` (the stage's last as_of) are the
+-- ones it was built from (the same fingerprint; none then and none now for
+-- a new customer): only their orders after `previous` are new, and an
+-- additive output merges them instead of recomputing the customer. In
+-- pg_temp.personalize_appended_<stage>; returns their number.
+CREATE FUNCTION refresh_appended(stage text, previous timestamptz)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    SET extra_float_digits = 3  -- the totals' text in the digest, as refresh_changes() takes it
+AS $fn$
+DECLARE
+    appended text := 'personalize_appended_' || stage;
+    n bigint;
+BEGIN
+    PERFORM personalize.drop_temp_tables(ARRAY[appended]);
+    EXECUTE format($q$
+        CREATE TEMP TABLE %1$I ON COMMIT DROP AS
+        SELECT ch.customer_id
+        FROM pg_temp.%2$I ch
+        LEFT JOIN (SELECT * FROM personalize.refresh_fingerprints x WHERE x.stage = %3$L) f
+            ON f.customer_id = ch.customer_id
+        LEFT JOIN (SELECT o.customer_id, count(*) AS orders,
+                          sum(hashtextextended(concat_ws('|', o.order_id, extract(epoch FROM o.ordered_at), o.total),
+                                               0)::numeric) AS digest
+                   FROM (%4$s) o
+                   WHERE o.customer_id IN (SELECT c.customer_id FROM pg_temp.%2$I c)
+                   GROUP BY o.customer_id) c
+            ON c.customer_id = ch.customer_id
+        WHERE (f.orders, f.digest) IS NOT DISTINCT FROM (c.orders, c.digest)$q$,
+        appended, 'personalize_changed_' || stage, stage, personalize.completed_orders_sql())
+        USING previous;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXECUTE format('ANALYZE pg_temp.%I', appended);
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION refresh_appended(text, timestamptz) IS
+    'internal: the changed customers of a stage whose only change is orders after its last as_of';
 
 -- The stages -----------------------------------------------------------------
 -- Each refresh_<stage>(as_of, holdout_from) writes its output and returns
@@ -1136,7 +1191,6 @@ COMMENT ON FUNCTION history_customers() IS 'internal: the customers with a purch
 CREATE FUNCTION refresh_purchase_history(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    SET extra_float_digits = 3  -- the totals' text in the fingerprints, as refresh_changes() takes them
 AS $fn$
 DECLARE
     src personalize.shop_tables := personalize.configured_shop('refresh');
@@ -1146,30 +1200,13 @@ DECLARE
     previous timestamptz;
 BEGIN
     IF changed IS NOT NULL THEN
-        PERFORM personalize.drop_temp_tables(ARRAY['personalize_appended_purchase_history']);
-        CREATE TEMP TABLE personalize_appended_purchase_history (customer_id bigint PRIMARY KEY) ON COMMIT DROP;
         SELECT s.as_of INTO previous FROM personalize.refresh_state s WHERE s.stage = 'purchase_history';
         IF changed > 0 AND previous <= as_of THEN
-            -- The customers whose orders up to the previous as_of are those
-            -- the stage was built from (same fingerprint): only orders after
-            -- it are new, and their lines are merged into the rows (counts
-            -- add up, the latest and earliest purchase are the greatest and
-            -- least), reading just the new orders.
-            EXECUTE format($q$
-                INSERT INTO pg_temp.personalize_appended_purchase_history
-                SELECT f.customer_id
-                FROM personalize.refresh_fingerprints f
-                JOIN (SELECT o.customer_id, count(*) AS orders,
-                             sum(hashtextextended(concat_ws('|', o.order_id, extract(epoch FROM o.ordered_at), o.total),
-                                                  0)::numeric) AS digest
-                      FROM (%s) o
-                      WHERE o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_purchase_history c)
-                      GROUP BY o.customer_id) c
-                  ON c.customer_id = f.customer_id AND c.orders = f.orders AND c.digest = f.digest
-                WHERE f.stage = 'purchase_history'$q$,
-                personalize.completed_orders_sql())
-                USING previous;
-            ANALYZE pg_temp.personalize_appended_purchase_history;
+            -- The customers whose only change is orders after the previous
+            -- as_of: the new orders' lines are merged into their rows
+            -- (counts add up, the latest and earliest purchase are the
+            -- greatest and least), reading just the new orders.
+            PERFORM personalize.refresh_appended('purchase_history', previous);
             EXECUTE format($q$
                 INSERT INTO personalize.purchase_history AS h (customer_id, item_id, bought_at, lines, first_bought_at)
                 SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*), min(o.ordered_at)
@@ -1182,6 +1219,9 @@ BEGIN
                     first_bought_at = least(h.first_bought_at, excluded.first_bought_at)$q$,
                 personalize.completed_orders_sql(), src.order_lines)
                 USING as_of, previous;
+        ELSE
+            PERFORM personalize.drop_temp_tables(ARRAY['personalize_appended_purchase_history']);
+            CREATE TEMP TABLE personalize_appended_purchase_history (customer_id bigint) ON COMMIT DROP;
         END IF;
         -- The others: their rows replaced from all their orders.
         DELETE FROM personalize.purchase_history h
@@ -1256,6 +1296,10 @@ DECLARE
     per_item integer := personalize.shop_setting('rules_per_item')::integer;
     orders bigint;
     changed bigint := personalize.refresh_changes('product_rules', as_of);
+    previous timestamptz;
+    collected personalize.baskets;
+    added personalize.baskets;
+    merged boolean := false;
 BEGIN
     -- Rules count every basket: any changed order rebuilds them; no change
     -- keeps them (and their model row, now as of this refresh).
@@ -1264,33 +1308,60 @@ BEGIN
         SELECT count(*) INTO rows FROM personalize.product_rules;
         SELECT m.quality || jsonb_build_object('mode', 'kept: no order changed') INTO quality
         FROM personalize.models m WHERE m.name = 'product_rules';
+        UPDATE personalize.refresh_baskets r SET as_of = refresh_product_rules.as_of WHERE r.stage = 'product_rules';
         PERFORM personalize.refresh_record('product_rules', as_of, true);
         RETURN;
     END IF;
+    -- Only orders after the previous as_of are new (refresh_appended() of
+    -- every changed customer) and the collection they were added to is
+    -- stored: their baskets are merged into it; otherwise every order's.
+    SELECT s.as_of INTO previous FROM personalize.refresh_state s WHERE s.stage = 'product_rules';
+    SELECT r.baskets INTO collected FROM personalize.refresh_baskets r
+    WHERE r.stage = 'product_rules' AND r.as_of = previous;
+    IF changed > 0 AND previous <= as_of AND collected IS NOT NULL THEN
+        merged := personalize.refresh_appended('product_rules', previous) = changed;
+    END IF;
+    IF merged THEN
+        EXECUTE format($q$
+            SELECT personalize.baskets(o.order_id, l.product_id::bigint)
+            FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+            WHERE o.ordered_at > $2
+              AND o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_appended_product_rules c)$q$,
+            personalize.completed_orders_sql(), src.order_lines)
+            INTO added USING as_of, previous;
+        collected := coalesce(personalize.merge_baskets(collected, added), collected);
+    ELSE
+        EXECUTE format($q$
+            SELECT personalize.baskets(o.order_id, l.product_id::bigint)
+            FROM (%s) o JOIN %s l ON l.order_id = o.order_id$q$,
+            personalize.completed_orders_sql(), src.order_lines)
+            INTO collected USING as_of;
+    END IF;
     DELETE FROM personalize.product_rules;
-    EXECUTE format($q$
-        WITH b AS MATERIALIZED (
-            SELECT personalize.baskets(o.order_id, l.product_id::bigint) AS b
-            FROM (%s) o JOIN %s l ON l.order_id = o.order_id),
-        rules AS (
-            SELECT r.*, row_number() OVER (PARTITION BY r.antecedent ORDER BY r.certainty DESC, r.consequent) AS strength
-            FROM b, personalize.association_rules(b.b, min_count => $2, min_len => 1) r),
-        ins AS (
-            INSERT INTO personalize.product_rules
-            SELECT r.antecedent, r.consequent, r.count, r.antecedent_support, r.consequent_support, r.support,
-                   r.confidence, r.lift, r.leverage, r.conviction, r.jaccard, r.certainty, r.kulczynski, r.zhangs_metric
-            FROM rules r WHERE r.strength <= $3 OR r.antecedent = '{}'
-            RETURNING 1)
-        SELECT (SELECT count(*) FROM ins), (SELECT (personalize.basket_stats(b.b)).basket_count FROM b)$q$,
-        personalize.completed_orders_sql(), src.order_lines)
-        INTO rows, orders USING as_of, min_count, per_item;
+    WITH rules AS (
+        SELECT r.*, row_number() OVER (PARTITION BY r.antecedent ORDER BY r.certainty DESC, r.consequent) AS strength
+        FROM personalize.association_rules(collected, min_count => min_count, min_len => 1) r),
+    ins AS (
+        INSERT INTO personalize.product_rules
+        SELECT r.antecedent, r.consequent, r.count, r.antecedent_support, r.consequent_support, r.support,
+               r.confidence, r.lift, r.leverage, r.conviction, r.jaccard, r.certainty, r.kulczynski, r.zhangs_metric
+        FROM rules r WHERE r.strength <= per_item OR r.antecedent = '{}'
+        RETURNING 1)
+    SELECT count(*) INTO rows FROM ins;
+    orders := (personalize.basket_stats(collected)).basket_count;
+    DELETE FROM personalize.refresh_baskets r WHERE r.stage = 'product_rules';
+    IF collected IS NOT NULL THEN
+        INSERT INTO personalize.refresh_baskets (stage, baskets, as_of) VALUES ('product_rules', collected, as_of);
+    END IF;
     quality := jsonb_build_object('orders', coalesce(orders, 0), 'rules', rows,
                                   'items', (SELECT count(*) FROM personalize.product_rules r WHERE r.antecedent = '{}'));
     PERFORM personalize.store_model('product_rules',
                                     jsonb_build_object('min_count', min_count, 'min_len', 1, 'rules_per_item', per_item),
                                     as_of, coalesce(orders, 0), quality);
     PERFORM personalize.refresh_record('product_rules', as_of, changed IS NOT NULL);
-    quality := quality || jsonb_build_object('mode', CASE WHEN changed IS NULL THEN 'full' ELSE 'rebuilt: orders changed' END);
+    quality := quality || jsonb_build_object('mode', CASE WHEN changed IS NULL THEN 'full'
+                                                          WHEN merged THEN 'merged: new orders'
+                                                          ELSE 'rebuilt: orders changed' END);
 END
 $fn$;
 COMMENT ON FUNCTION refresh_product_rules(timestamptz, timestamptz) IS 'refresh stage: association rules';
@@ -1899,8 +1970,9 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     erased_from := 'refresh_fingerprints'; rows := n; RETURN NEXT;
     -- The kept rules and similarities counted their orders: the next
-    -- refresh rebuilds every stage.
+    -- refresh rebuilds every stage; the stored baskets held their orders.
     DELETE FROM personalize.refresh_state;
+    DELETE FROM personalize.refresh_baskets;
 END
 $fn$;
 REVOKE EXECUTE ON FUNCTION forget_customer(bigint) FROM PUBLIC;

@@ -3894,6 +3894,61 @@ REVOKE EXECUTE ON FUNCTION citus_setup(regclass) FROM PUBLIC;
 ALTER TABLE purchase_history ADD COLUMN first_bought_at timestamptz NOT NULL;
 COMMENT ON COLUMN purchase_history.first_bought_at IS 'the earliest completed order with it (the suggestions'' holdout check)';
 
+-- The basket collection (one basket per completed order) product_rules was
+-- last built from: an incremental refresh merges the new orders' baskets
+-- into it (merge_baskets) instead of collecting every order line again.
+-- Not dumped: after a restore the rules are rebuilt once.
+CREATE TABLE refresh_baskets (
+    stage   text PRIMARY KEY,
+    baskets baskets NOT NULL,
+    as_of   timestamptz NOT NULL
+);
+COMMENT ON TABLE refresh_baskets IS 'internal: the basket collection of the last product_rules refresh (incremental refresh)';
+COMMENT ON COLUMN refresh_baskets.stage IS 'the stage (product_rules)';
+COMMENT ON COLUMN refresh_baskets.baskets IS 'its baskets: one per completed order up to as_of';
+COMMENT ON COLUMN refresh_baskets.as_of IS 'the as_of they were collected for';
+
+-- Internal: of the customers refresh_changes(stage) found changed, those
+-- whose completed orders up to `previous` (the stage's last as_of) are the
+-- ones it was built from (the same fingerprint; none then and none now for
+-- a new customer): only their orders after `previous` are new, and an
+-- additive output merges them instead of recomputing the customer. In
+-- pg_temp.personalize_appended_<stage>; returns their number.
+CREATE OR REPLACE FUNCTION refresh_appended(stage text, previous timestamptz)
+    RETURNS bigint
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    SET extra_float_digits = 3  -- the totals' text in the digest, as refresh_changes() takes it
+AS $fn$
+DECLARE
+    appended text := 'personalize_appended_' || stage;
+    n bigint;
+BEGIN
+    PERFORM personalize.drop_temp_tables(ARRAY[appended]);
+    EXECUTE format($q$
+        CREATE TEMP TABLE %1$I ON COMMIT DROP AS
+        SELECT ch.customer_id
+        FROM pg_temp.%2$I ch
+        LEFT JOIN (SELECT * FROM personalize.refresh_fingerprints x WHERE x.stage = %3$L) f
+            ON f.customer_id = ch.customer_id
+        LEFT JOIN (SELECT o.customer_id, count(*) AS orders,
+                          sum(hashtextextended(concat_ws('|', o.order_id, extract(epoch FROM o.ordered_at), o.total),
+                                               0)::numeric) AS digest
+                   FROM (%4$s) o
+                   WHERE o.customer_id IN (SELECT c.customer_id FROM pg_temp.%2$I c)
+                   GROUP BY o.customer_id) c
+            ON c.customer_id = ch.customer_id
+        WHERE (f.orders, f.digest) IS NOT DISTINCT FROM (c.orders, c.digest)$q$,
+        appended, 'personalize_changed_' || stage, stage, personalize.completed_orders_sql())
+        USING previous;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    EXECUTE format('ANALYZE pg_temp.%I', appended);
+    RETURN n;
+END
+$fn$;
+COMMENT ON FUNCTION refresh_appended(text, timestamptz) IS
+    'internal: the changed customers of a stage whose only change is orders after its last as_of';
+
 -- Internal: the number of customers with rows in purchase_history. During
 -- a refresh they are among the customers of the fingerprints taken from the
 -- orders, so one probe of the primary key each counts them, far cheaper
@@ -3925,7 +3980,6 @@ COMMENT ON FUNCTION history_customers() IS 'internal: the customers with a purch
 CREATE OR REPLACE FUNCTION refresh_purchase_history(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
     LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
-    SET extra_float_digits = 3  -- the totals' text in the fingerprints, as refresh_changes() takes them
 AS $fn$
 DECLARE
     src personalize.shop_tables := personalize.configured_shop('refresh');
@@ -3935,30 +3989,13 @@ DECLARE
     previous timestamptz;
 BEGIN
     IF changed IS NOT NULL THEN
-        PERFORM personalize.drop_temp_tables(ARRAY['personalize_appended_purchase_history']);
-        CREATE TEMP TABLE personalize_appended_purchase_history (customer_id bigint PRIMARY KEY) ON COMMIT DROP;
         SELECT s.as_of INTO previous FROM personalize.refresh_state s WHERE s.stage = 'purchase_history';
         IF changed > 0 AND previous <= as_of THEN
-            -- The customers whose orders up to the previous as_of are those
-            -- the stage was built from (same fingerprint): only orders after
-            -- it are new, and their lines are merged into the rows (counts
-            -- add up, the latest and earliest purchase are the greatest and
-            -- least), reading just the new orders.
-            EXECUTE format($q$
-                INSERT INTO pg_temp.personalize_appended_purchase_history
-                SELECT f.customer_id
-                FROM personalize.refresh_fingerprints f
-                JOIN (SELECT o.customer_id, count(*) AS orders,
-                             sum(hashtextextended(concat_ws('|', o.order_id, extract(epoch FROM o.ordered_at), o.total),
-                                                  0)::numeric) AS digest
-                      FROM (%s) o
-                      WHERE o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_changed_purchase_history c)
-                      GROUP BY o.customer_id) c
-                  ON c.customer_id = f.customer_id AND c.orders = f.orders AND c.digest = f.digest
-                WHERE f.stage = 'purchase_history'$q$,
-                personalize.completed_orders_sql())
-                USING previous;
-            ANALYZE pg_temp.personalize_appended_purchase_history;
+            -- The customers whose only change is orders after the previous
+            -- as_of: the new orders' lines are merged into their rows
+            -- (counts add up, the latest and earliest purchase are the
+            -- greatest and least), reading just the new orders.
+            PERFORM personalize.refresh_appended('purchase_history', previous);
             EXECUTE format($q$
                 INSERT INTO personalize.purchase_history AS h (customer_id, item_id, bought_at, lines, first_bought_at)
                 SELECT o.customer_id, l.product_id::bigint, max(o.ordered_at), count(*), min(o.ordered_at)
@@ -3971,6 +4008,9 @@ BEGIN
                     first_bought_at = least(h.first_bought_at, excluded.first_bought_at)$q$,
                 personalize.completed_orders_sql(), src.order_lines)
                 USING as_of, previous;
+        ELSE
+            PERFORM personalize.drop_temp_tables(ARRAY['personalize_appended_purchase_history']);
+            CREATE TEMP TABLE personalize_appended_purchase_history (customer_id bigint) ON COMMIT DROP;
         END IF;
         -- The others: their rows replaced from all their orders.
         DELETE FROM personalize.purchase_history h
@@ -4033,6 +4073,87 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION refresh_purchase_history(timestamptz, timestamptz) IS 'refresh stage: purchase_history and shop_items';
+
+-- Association rules of the completed orders (model product_rules).
+CREATE OR REPLACE FUNCTION refresh_product_rules(as_of timestamptz, holdout_from timestamptz, OUT rows bigint, OUT quality jsonb)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    src personalize.shop_tables := personalize.configured_shop('refresh');
+    min_count bigint := personalize.shop_setting('rules_min_count')::bigint;
+    per_item integer := personalize.shop_setting('rules_per_item')::integer;
+    orders bigint;
+    changed bigint := personalize.refresh_changes('product_rules', as_of);
+    previous timestamptz;
+    collected personalize.baskets;
+    added personalize.baskets;
+    merged boolean := false;
+BEGIN
+    -- Rules count every basket: any changed order rebuilds them; no change
+    -- keeps them (and their model row, now as of this refresh).
+    IF changed = 0 AND EXISTS (SELECT 1 FROM personalize.models m WHERE m.name = 'product_rules') THEN
+        UPDATE personalize.models m SET as_of = refresh_product_rules.as_of WHERE m.name = 'product_rules';
+        SELECT count(*) INTO rows FROM personalize.product_rules;
+        SELECT m.quality || jsonb_build_object('mode', 'kept: no order changed') INTO quality
+        FROM personalize.models m WHERE m.name = 'product_rules';
+        UPDATE personalize.refresh_baskets r SET as_of = refresh_product_rules.as_of WHERE r.stage = 'product_rules';
+        PERFORM personalize.refresh_record('product_rules', as_of, true);
+        RETURN;
+    END IF;
+    -- Only orders after the previous as_of are new (refresh_appended() of
+    -- every changed customer) and the collection they were added to is
+    -- stored: their baskets are merged into it; otherwise every order's.
+    SELECT s.as_of INTO previous FROM personalize.refresh_state s WHERE s.stage = 'product_rules';
+    SELECT r.baskets INTO collected FROM personalize.refresh_baskets r
+    WHERE r.stage = 'product_rules' AND r.as_of = previous;
+    IF changed > 0 AND previous <= as_of AND collected IS NOT NULL THEN
+        merged := personalize.refresh_appended('product_rules', previous) = changed;
+    END IF;
+    IF merged THEN
+        EXECUTE format($q$
+            SELECT personalize.baskets(o.order_id, l.product_id::bigint)
+            FROM (%s) o JOIN %s l ON l.order_id = o.order_id
+            WHERE o.ordered_at > $2
+              AND o.customer_id IN (SELECT c.customer_id FROM pg_temp.personalize_appended_product_rules c)$q$,
+            personalize.completed_orders_sql(), src.order_lines)
+            INTO added USING as_of, previous;
+        collected := coalesce(personalize.merge_baskets(collected, added), collected);
+    ELSE
+        EXECUTE format($q$
+            SELECT personalize.baskets(o.order_id, l.product_id::bigint)
+            FROM (%s) o JOIN %s l ON l.order_id = o.order_id$q$,
+            personalize.completed_orders_sql(), src.order_lines)
+            INTO collected USING as_of;
+    END IF;
+    DELETE FROM personalize.product_rules;
+    WITH rules AS (
+        SELECT r.*, row_number() OVER (PARTITION BY r.antecedent ORDER BY r.certainty DESC, r.consequent) AS strength
+        FROM personalize.association_rules(collected, min_count => min_count, min_len => 1) r),
+    ins AS (
+        INSERT INTO personalize.product_rules
+        SELECT r.antecedent, r.consequent, r.count, r.antecedent_support, r.consequent_support, r.support,
+               r.confidence, r.lift, r.leverage, r.conviction, r.jaccard, r.certainty, r.kulczynski, r.zhangs_metric
+        FROM rules r WHERE r.strength <= per_item OR r.antecedent = '{}'
+        RETURNING 1)
+    SELECT count(*) INTO rows FROM ins;
+    orders := (personalize.basket_stats(collected)).basket_count;
+    DELETE FROM personalize.refresh_baskets r WHERE r.stage = 'product_rules';
+    IF collected IS NOT NULL THEN
+        INSERT INTO personalize.refresh_baskets (stage, baskets, as_of) VALUES ('product_rules', collected, as_of);
+    END IF;
+    quality := jsonb_build_object('orders', coalesce(orders, 0), 'rules', rows,
+                                  'items', (SELECT count(*) FROM personalize.product_rules r WHERE r.antecedent = '{}'));
+    PERFORM personalize.store_model('product_rules',
+                                    jsonb_build_object('min_count', min_count, 'min_len', 1, 'rules_per_item', per_item),
+                                    as_of, coalesce(orders, 0), quality);
+    PERFORM personalize.refresh_record('product_rules', as_of, changed IS NOT NULL);
+    quality := quality || jsonb_build_object('mode', CASE WHEN changed IS NULL THEN 'full'
+                                                          WHEN merged THEN 'merged: new orders'
+                                                          ELSE 'rebuilt: orders changed' END);
+END
+$fn$;
+COMMENT ON FUNCTION refresh_product_rules(timestamptz, timestamptz) IS 'refresh stage: association rules';
 
 -- Internal: nDCG@10 of the item-item suggestions against the best sellers
 -- on the holdout: both built from the purchases up to holdout_from, scored
@@ -4205,6 +4326,61 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION refresh_popular_items(timestamptz, timestamptz) IS 'refresh stage: best sellers';
+
+-- Erases a customer everywhere the extension keeps them (an erasure
+-- request, docs/pipeline.md): their rows of customer_profiles,
+-- purchase_history, segment_history, offer_log, offer_customer_lock and
+-- refresh_fingerprints, and records the id in forgotten_customers so every
+-- later refresh leaves their orders, sessions and customers row out. The
+-- fitted models hold no per-customer rows (aggregate parameters only); the
+-- next refresh rebuilds every stage, refitting them without the customer.
+-- Returns the rows erased per table (forgotten_customers: 1 when newly
+-- recorded). An unknown id is recorded
+-- all the same (a customer not refreshed yet stays out). Waits for a
+-- running refresh (its lock), so none writes the customer back after.
+CREATE OR REPLACE FUNCTION forget_customer(customer_id bigint)
+    RETURNS TABLE (erased_from text, rows bigint)
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+#variable_conflict use_variable
+DECLARE
+    n bigint;
+BEGIN
+    IF customer_id IS NULL THEN
+        RAISE EXCEPTION 'forget_customer: "customer_id" must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM pg_advisory_xact_lock(personalize.refresh_lock_key());
+    INSERT INTO personalize.forgotten_customers AS f (customer_id) VALUES (customer_id) ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'forgotten_customers'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.customer_profiles t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'customer_profiles'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.purchase_history t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'purchase_history'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.segment_history t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'segment_history'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.offer_log t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'offer_log'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.offer_customer_lock t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'offer_customer_lock'; rows := n; RETURN NEXT;
+    DELETE FROM personalize.refresh_fingerprints t WHERE t.customer_id = customer_id;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    erased_from := 'refresh_fingerprints'; rows := n; RETURN NEXT;
+    -- The kept rules and similarities counted their orders: the next
+    -- refresh rebuilds every stage; the stored baskets held their orders.
+    DELETE FROM personalize.refresh_state;
+    DELETE FROM personalize.refresh_baskets;
+END
+$fn$;
+REVOKE EXECUTE ON FUNCTION forget_customer(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION forget_customer(bigint) IS
+    'erases a customer from every table of the extension and keeps later refreshes from using them; rows erased per table';
 -- Privileges of what 0.2.0 added after grant_roles() was first defined
 -- (00_main.sql): the admin role also configures the behaviour signals
 -- (configure_signals, signal_source; 30_signals.sql). The body is that of
