@@ -815,9 +815,17 @@ BEGIN
                         WHERE p.customer_id IN (SELECT c.customer_id FROM pg_temp.%1$I c)',
                        'personalize_changed_' || stage) USING stage;
     ELSE
-        DELETE FROM personalize.refresh_fingerprints f WHERE f.stage = refresh_record.stage;
+        -- Only the rows that differ are rewritten: after a full refresh of
+        -- an unchanged shop that is none (rewriting all 172k rows of the
+        -- bench shop took 2 s per stage).
+        DELETE FROM personalize.refresh_fingerprints f
+        WHERE f.stage = refresh_record.stage
+          AND NOT EXISTS (SELECT 1 FROM pg_temp.personalize_refresh_fingerprints p
+                          WHERE p.customer_id = f.customer_id AND p.orders = f.orders AND p.digest = f.digest);
         INSERT INTO personalize.refresh_fingerprints (stage, customer_id, orders, digest)
-        SELECT stage, p.customer_id, p.orders, p.digest FROM pg_temp.personalize_refresh_fingerprints p;
+        SELECT stage, p.customer_id, p.orders, p.digest FROM pg_temp.personalize_refresh_fingerprints p
+        WHERE NOT EXISTS (SELECT 1 FROM personalize.refresh_fingerprints f
+                          WHERE f.stage = refresh_record.stage AND f.customer_id = p.customer_id);
     END IF;
     INSERT INTO personalize.refresh_state AS s (stage, basis, as_of)
     VALUES (stage, personalize.refresh_basis(), as_of)

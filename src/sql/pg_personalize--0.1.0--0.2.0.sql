@@ -3908,6 +3908,43 @@ COMMENT ON COLUMN refresh_baskets.stage IS 'the stage (product_rules)';
 COMMENT ON COLUMN refresh_baskets.baskets IS 'its baskets: one per completed order up to as_of';
 COMMENT ON COLUMN refresh_baskets.as_of IS 'the as_of they were collected for';
 
+-- Internal: records what `stage` was built from: the fingerprints of the
+-- changed customers (incremental) or of all (a rebuild), and the basis.
+CREATE OR REPLACE FUNCTION refresh_record(stage text, as_of timestamptz, incremental boolean)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF incremental THEN
+        EXECUTE format('DELETE FROM personalize.refresh_fingerprints f
+                        WHERE f.stage = $1 AND f.customer_id IN (SELECT c.customer_id FROM pg_temp.%1$I c)',
+                       'personalize_changed_' || stage) USING stage;
+        EXECUTE format('INSERT INTO personalize.refresh_fingerprints (stage, customer_id, orders, digest)
+                        SELECT $1, p.customer_id, p.orders, p.digest FROM pg_temp.personalize_refresh_fingerprints p
+                        WHERE p.customer_id IN (SELECT c.customer_id FROM pg_temp.%1$I c)',
+                       'personalize_changed_' || stage) USING stage;
+    ELSE
+        -- Only the rows that differ are rewritten: after a full refresh of
+        -- an unchanged shop that is none (rewriting all 172k rows of the
+        -- bench shop took 2 s per stage).
+        DELETE FROM personalize.refresh_fingerprints f
+        WHERE f.stage = refresh_record.stage
+          AND NOT EXISTS (SELECT 1 FROM pg_temp.personalize_refresh_fingerprints p
+                          WHERE p.customer_id = f.customer_id AND p.orders = f.orders AND p.digest = f.digest);
+        INSERT INTO personalize.refresh_fingerprints (stage, customer_id, orders, digest)
+        SELECT stage, p.customer_id, p.orders, p.digest FROM pg_temp.personalize_refresh_fingerprints p
+        WHERE NOT EXISTS (SELECT 1 FROM personalize.refresh_fingerprints f
+                          WHERE f.stage = refresh_record.stage AND f.customer_id = p.customer_id);
+    END IF;
+    INSERT INTO personalize.refresh_state AS s (stage, basis, as_of)
+    VALUES (stage, personalize.refresh_basis(), as_of)
+    ON CONFLICT ON CONSTRAINT refresh_state_pkey DO UPDATE SET basis = excluded.basis, as_of = excluded.as_of;
+END
+$fn$;
+COMMENT ON FUNCTION refresh_record(text, timestamptz, boolean) IS
+    'internal: records the fingerprints and basis a stage was built from';
+
 -- Internal: of the customers refresh_changes(stage) found changed, those
 -- whose completed orders up to `previous` (the stage's last as_of) are the
 -- ones it was built from (the same fingerprint; none then and none now for
