@@ -2,8 +2,9 @@
 # Benchmark: the pipeline's refresh on a demo shop (default the `bench`
 # shop: 200k customers, ~1M orders, ~10M order lines, sessions): a full
 # refresh, then 1% new orders (copies of every 100th order with its lines,
-# placed on the next day, as_of moved on a day) and the incremental
-# refresh(), then a full refresh of the same data; each stage's seconds.
+# placed on the next day, strictly after the old as_of: the nightly case;
+# as_of moved on a day) and the incremental refresh(), then a full refresh
+# of the same data; each stage's seconds.
 #
 # Usage: scripts/with-temp-cluster.sh test/bench/pipeline.sh [SIZE]
 # (SIZE: tiny, demo or bench). Prints Markdown tables (docs/BENCHMARKS.md).
@@ -28,7 +29,9 @@ run() {  # label, refresh arguments
     local t0 out
     t0=$(now)
     out=$(psql_q -F ' | ' -c "SELECT stage, rows, round(seconds::numeric, 2),
-                                     concat_ws(', ', quality ->> 'mode', (quality ->> 'customers_recomputed') || ' customers recomputed')
+                                     concat_ws(', ', quality ->> 'mode',
+                                               (quality ->> 'customers_recomputed') || ' customers recomputed',
+                                               (quality ->> 'customers_merged') || ' of them merged')
                               FROM personalize.refresh($2)")
     echo "$1|$(since "$t0")" >>"$work/totals"
     printf '%s\n' "$out" | while IFS= read -r line; do echo "$1 | $line"; done >>"$work/stages"
@@ -41,7 +44,7 @@ new_orders=$(psql_q <<'SQL'
 CREATE TEMP TABLE picked AS
 SELECT o.order_id, o.order_id + 1000000000 AS new_id FROM bench_pipe.orders o WHERE o.order_id % 100 = 0;
 INSERT INTO bench_pipe.orders (order_id, customer_id, ordered_at, status, total, line_count)
-SELECT p.new_id, o.customer_id, timestamptz '2026-01-01 00:00' + (o.order_id % 86400) * interval '1 second',
+SELECT p.new_id, o.customer_id, timestamptz '2026-01-01 00:00' + (1 + o.order_id % 86399) * interval '1 second',
        'completed', o.total, o.line_count
 FROM picked p JOIN bench_pipe.orders o USING (order_id);
 INSERT INTO bench_pipe.order_lines (order_id, line_no, product_id, quantity, unit_price, amount)

@@ -34,7 +34,11 @@ BEGIN
     EXECUTE format('CREATE TEMP TABLE %I_sims AS SELECT * FROM personalize.item_similarities', name);
     EXECUTE format('CREATE TEMP TABLE %I_popular AS SELECT * FROM personalize.popular_items', name);
     EXECUTE format('CREATE TEMP TABLE %I_segments AS SELECT * FROM personalize.segment_history', name);
-    EXECUTE format('CREATE TEMP TABLE %I_models AS SELECT name, parameters, as_of, trained_on FROM personalize.models', name);
+    -- The holdout check of the similarities too: after an incremental
+    -- purchase_history it is taken anew, and equals a full refresh's.
+    EXECUTE format('CREATE TEMP TABLE %I_models AS SELECT name, parameters, as_of, trained_on,
+                        CASE WHEN name = ''item_similarities'' THEN quality -> ''holdout'' END AS holdout
+                    FROM personalize.models', name);
 END $$;
 -- Rows of each output in one snapshot and not the other, both ways.
 CREATE FUNCTION pg_temp.differences(a text, b text)
@@ -99,8 +103,12 @@ CREATE TEMP TABLE changed_now AS
 SELECT count(DISTINCT customer_id) AS customers FROM inc_shop.orders
 WHERE (ordered_at > '2026-01-01' AND ordered_at <= '2026-01-15' AND status = 'completed')
    OR customer_id IN (SELECT unnest(ids[4:6]) FROM picked);
+-- purchase_history merges the new orders' lines of the three customers
+-- whose earlier orders are as they were and of the new customer, and
+-- recomputes the others.
 SELECT stage, quality ->> 'mode' AS mode,
-       (quality ->> 'customers_recomputed')::bigint = (SELECT customers FROM changed_now) AS recomputed_the_changed
+       (quality ->> 'customers_recomputed')::bigint = (SELECT customers FROM changed_now) AS recomputed_the_changed,
+       quality ->> 'customers_merged' AS merged
 FROM personalize.refresh()
 WHERE stage IN ('summaries', 'purchase_history', 'product_rules', 'item_similarities');
 SELECT pg_temp.snapshot('inc');
@@ -144,6 +152,33 @@ SELECT orders = (SELECT count(*) FROM inc_shop.orders o WHERE o.customer_id = p.
                                                        AND o.ordered_at <= '2026-01-15') AS counted
 FROM personalize.customer_profiles p WHERE customer_id = (SELECT ids[2] FROM picked);
 
+-- The nightly case: only new orders, after the previous as_of. Customers
+-- whose earlier orders are as they were get the new orders' lines merged
+-- into their purchase_history rows (an item bought before as well: its
+-- count adds up), the rules merge the new baskets into the stored
+-- collection, and both equal a full refresh.
+SELECT count(*) AS stages FROM personalize.refresh(full => true);
+INSERT INTO inc_shop.orders (order_id, customer_id, ordered_at, status, total, line_count)
+SELECT 990020 + i, (SELECT ids[i] FROM picked), timestamptz '2026-01-20 10:00' + i * interval '1 day', 'completed',
+       30 + i, 2
+FROM generate_series(1, 3) i;
+INSERT INTO inc_shop.order_lines (order_id, line_no, product_id, quantity, unit_price, amount)
+SELECT 990020 + i, 1, (SELECT min(l.product_id) FROM inc_shop.order_lines l JOIN inc_shop.orders o USING (order_id)
+                       WHERE o.customer_id = (SELECT ids[i] FROM picked) AND o.status = 'completed'), 1, 10, 10
+FROM generate_series(1, 3) i
+UNION ALL
+SELECT 990020 + i, 2, (SELECT max(product_id) FROM inc_shop.products) - i, 1, 10, 10 FROM generate_series(1, 3) i;
+UPDATE personalize.shop_settings SET value = '2026-01-31' WHERE key = 'as_of';
+SELECT stage, quality ->> 'mode' AS mode, quality ->> 'customers_recomputed' AS recomputed,
+       quality ->> 'customers_merged' AS merged
+FROM personalize.refresh()
+WHERE stage IN ('summaries', 'purchase_history', 'product_rules', 'item_similarities');
+SELECT pg_temp.snapshot('inc');
+SELECT count(*) AS stages FROM personalize.refresh(full => true);
+SELECT pg_temp.snapshot('rebuilt');
+SELECT * FROM pg_temp.differences('inc', 'rebuilt');
+SELECT count(*) AS baskets_stored FROM personalize.refresh_baskets;
+
 DELETE FROM personalize.segment_history;
 INSERT INTO personalize.segment_history SELECT * FROM saved_segment_history;
 DELETE FROM personalize.shop_settings;
@@ -151,4 +186,5 @@ DELETE FROM personalize.shop_source;
 DELETE FROM personalize.offer_context_source;
 DELETE FROM personalize.refresh_state;
 DELETE FROM personalize.refresh_fingerprints;
+DELETE FROM personalize.refresh_baskets;
 DROP SCHEMA inc_shop CASCADE;
