@@ -107,7 +107,7 @@ checks test/hostile/run.sh
 section "upgrade from 0.1.0, dump and restore"
 checks test/upgrade/run.sh
 
-section "Citus 13 cluster: coordinator + 2 workers, every aggregate combined on the workers (~2 min; builds Citus once)"
+section "Citus 13 cluster: coordinator + 2 workers, every aggregate combined on the workers, the pipeline against one node (~4 min; builds Citus once)"
 citus_log="$log_dir/citus.log"
 test/citus/run.sh >"$citus_log" 2>&1
 grep -E '^(PASS|FAIL|SKIP) ' "$citus_log" || tail -40 "$citus_log"
