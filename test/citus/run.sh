@@ -483,5 +483,11 @@ else
     bad "forget_customer($capped) on the cluster: ${forgot:0:200} ${stages:0:200}; rows left $left, profiles $profiles"
 fi
 
+# Further checks, one file per capability (test/citus/checks/*.sh): each is
+# sourced here, with the cluster, q, v, ok, bad and the two shops in scope.
+for check_file in "$repo"/test/citus/checks/*.sh; do
+    [ -f "$check_file" ] && . "$check_file"
+done
+
 echo "citus: $pass passed, $fail failed"
 [ "$fail" = 0 ]
